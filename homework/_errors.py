@@ -1,0 +1,46 @@
+"""Errors raised by :mod:`homework`.
+
+``homework`` is the domain layer. Its own errors share the root ``HomeworkError``; errors of the
+leaf packages keep their own roots (``scanning.ScanningError``, ``recommender.RecommenderError``),
+because a leaf may not import ``homework``. ``ANY_ERROR`` names all three roots for callers such as
+the HTTP API that want to catch everything this library raises on purpose::
+
+    HomeworkError
+     ├── ItemBankError            an item or a knowledge-point graph is invalid (row, field, reason)
+     ├── AssignmentError          an assignment cannot be built as asked
+     │    └── CapExceededError    it would break a 双减 homework-time cap (says which and by how much)
+     ├── UnknownAssignmentError   a scanned page names an assignment this library does not know
+     └── DuplicatePageError       the same page of the same student's sheet was already received
+"""
+
+from __future__ import annotations
+
+from recommender import RecommenderError
+from scanning import ScanningError
+
+
+class HomeworkError(Exception):
+    """Root of every error raised by :mod:`homework` itself."""
+
+
+class ItemBankError(HomeworkError, ValueError):
+    """An item, a bank file or the knowledge-point graph is invalid."""
+
+
+class AssignmentError(HomeworkError, ValueError):
+    """An assignment cannot be built as asked."""
+
+
+class CapExceededError(AssignmentError):
+    """An assignment would break a homework-time cap."""
+
+
+class UnknownAssignmentError(HomeworkError, KeyError):
+    """A scanned page names an assignment that is not known."""
+
+
+class DuplicatePageError(HomeworkError):
+    """The same page of the same sheet has already been received."""
+
+
+ANY_ERROR: tuple[type[Exception], ...] = (HomeworkError, ScanningError, RecommenderError)

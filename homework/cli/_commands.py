@@ -1,0 +1,5 @@
+"""Imports every command module so that its commands register on :data:`homework.cli._app.app`."""
+
+from __future__ import annotations
+
+from homework.cli import _version  # noqa: F401
