@@ -1,0 +1,335 @@
+"""Grading one reading against its answer key, and the equivalences that make answers equal.
+
+``grade(key, reading)`` auto-grades only a confident reading; anything else is ``needs_review``
+(the caller keeps the crop for the teacher). A *reading* is anything with ``value`` and
+``confidence`` (an OMR bubble reading, an OCR :class:`~scanning.TextReading`, or :class:`Answer`);
+it may also carry ``status`` (``"needs_review"`` from OMR: two marks on a single choice) and
+``key_probability`` (the recognizer's probability that the writing *is* one of the key's spellings,
+from OCR verification; see :func:`scanning.read_answer`).
+
+Numbers are equal in any of their written forms::
+
+    0.75 = .75 = 3/4 = ¾ = ０．７５       1,000 = 1 000 = 1000       -2 = －2 = −2
+    1 1/2 = 1又1/2 = 1.5                 "5cm", "5 厘米", "5元": a number and a unit
+    75% = 0.75 only when the key says ``percent: true``
+
+>>> from scanning._keys import parse_key
+>>> key = parse_key({"kind": "number", "values": [0.75]})
+>>> grade(key, Answer("3/4", confidence=0.99))
+Grade(score=1.0, max_score=1.0, correct=True, status='graded', reason='3/4 = 0.75')
+>>> grade(key, Answer("3/4", confidence=0.42)).status
+'needs_review'
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from scanning._keys import ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["graded", "needs_review"]
+
+# Characters NFKC leaves alone that mean the same to a grader.
+_TRANSLATE = str.maketrans(
+    {
+        "\u2212": "-",  # minus sign
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2044": "/",  # fraction slash (NFKC of ¾ is 3⁄4)
+        "\u2215": "/",  # division slash
+        "\u3002": ".",  # 。
+        "\u3001": ",",  # 、
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u300a": "<",  # 《 》
+        "\u300b": ">",
+        "\u3010": "[",  # 【 】
+        "\u3011": "]",
+        "\u00b7": ".",  # middle dot, sometimes written for a decimal point
+    }
+)
+
+
+def canonical(text: str) -> str:
+    """NFKC (full width -> half width, ¾ -> 3/4), Chinese punctuation -> Western, spaces collapsed.
+
+    >>> canonical("－１２．５ 。，、")
+    '-12.5 .,,'
+    >>> canonical("¾")
+    '3/4'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    """A written number: its value, the unit written after (or currency before) it, and ``%``."""
+
+    value: float
+    unit: str = ""
+    percent: bool = False
+
+
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_GROUPED = r"\d{1,3}(?:(?P<sep>[, ])\d{3})+(?:\.\d+)?"
+_NUMBER_RE = re.compile(
+    rf"""^(?P<pre>[¥$€£])?\s*(?P<sign>[-+])?\s*(?:
+        (?P<grouped>{_GROUPED})
+      | (?P<whole>\d+)\s*(?:又|\s)\s*(?P<mn>\d+)\s*/\s*(?P<md>\d+)
+      | (?P<num>{_NUM})\s*/\s*(?P<den>{_NUM})
+      | (?P<plain>{_NUM})
+    )\s*(?P<pct>%)?\s*(?P<unit>[^\d\s.,/%+-][^\d]*)?$""",
+    re.VERBOSE,
+)
+
+
+def parse_number(text: str) -> ParsedNumber | None:
+    """Read a written number in any usual form; ``None`` when it is not one.
+
+    >>> parse_number("3/4").value, parse_number("¾").value, parse_number(".75").value
+    (0.75, 0.75, 0.75)
+    >>> parse_number("1,000").value, parse_number("1 000").value, parse_number("１２").value
+    (1000.0, 1000.0, 12.0)
+    >>> parse_number("−1 1/2")
+    ParsedNumber(value=-1.5, unit='', percent=False)
+    >>> parse_number("5 厘米"), parse_number("75%")
+    (ParsedNumber(value=5.0, unit='厘米', percent=False), ParsedNumber(value=75.0, unit='', percent=True))
+    >>> parse_number("3/0") is None, parse_number("abc") is None, parse_number("1,00") is None
+    (True, True, True)
+    """
+    m = _NUMBER_RE.match(canonical(text))
+    if m is None:
+        return None
+    g = m.groupdict()
+    if g["grouped"]:
+        value = float(g["grouped"].replace(g["sep"], ""))
+    elif g["whole"]:
+        if float(g["md"]) == 0:
+            return None
+        value = float(g["whole"]) + float(g["mn"]) / float(g["md"])
+    elif g["num"]:
+        if float(g["den"]) == 0:
+            return None
+        value = float(g["num"]) / float(g["den"])
+    else:
+        value = float(g["plain"])
+    if g["sign"] == "-":
+        value = -value
+    unit = ((g["pre"] or "") + (g["unit"] or "")).strip()
+    return ParsedNumber(value=value, unit=unit, percent=bool(g["pct"]))
+
+
+def normalize_text(text: str, key: TextKey) -> str:
+    """Normalise text the way ``key`` says before comparing (width, punctuation, case, spaces).
+
+    >>> normalize_text("Ｈｅｌｌｏ，  World。", TextKey(accepted=["x"]))
+    'hello,world.'
+    """
+    text = canonical(text)
+    if not key.case_sensitive:
+        text = text.casefold()
+    if key.ignore_punctuation:
+        text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("P"))
+    if key.ignore_spaces:
+        text = "".join(text.split())
+    return text
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A plain reading to grade: the value read and how sure the reader is of it.
+
+    For callers that hold values rather than reader objects (a typed-in correction, a test).
+    """
+
+    value: Any
+    confidence: float = 1.0
+    status: str = "ok"
+    key_probability: float | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The outcome of grading one answer; ``reason`` says why in a few words."""
+
+    score: float
+    max_score: float
+    correct: bool
+    status: Status
+    reason: str
+
+
+@dataclass(frozen=True)
+class GradingPolicy:
+    """The confidence a reading needs, per key kind, to be auto-graded rather than reviewed."""
+
+    min_confidence: dict[str, float] = field(
+        default_factory=lambda: {"choice": 0.5, "true_false": 0.5, "number": 0.9, "text": 0.9, "score": 0.5}
+    )
+
+    def threshold(self, kind: str) -> float:
+        """The threshold for ``kind`` (0.9 for a kind it does not name)."""
+        return self.min_confidence.get(kind, 0.9)
+
+
+DEFAULT_POLICY = GradingPolicy()
+
+
+def grade(
+    key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey,
+    reading: Any,
+    policy: GradingPolicy = DEFAULT_POLICY,
+) -> Grade:
+    """Grade one reading against its key; unconfident or flagged readings go to ``needs_review``.
+
+    >>> from scanning._keys import parse_key
+    >>> grade(parse_key({"kind": "choice", "correct": "B"}), Answer("B"))
+    Grade(score=1.0, max_score=1.0, correct=True, status='graded', reason='picked B')
+    >>> grade(parse_key({"kind": "text", "accepted": ["北京"]}), Answer("上海", confidence=0.97))
+    Grade(score=0.0, max_score=1.0, correct=False, status='graded', reason="'上海' is not an accepted answer")
+    >>> grade(parse_key({"kind": "choice", "correct": "B"}), Answer({"A", "B"}, status="needs_review")).reason
+    'the reader flagged this answer (needs_review)'
+    """
+    points = key.points
+    if getattr(reading, "status", "ok") == "needs_review":
+        return _review(points, "the reader flagged this answer (needs_review)")
+    key_p = getattr(reading, "key_probability", None)
+    threshold = policy.threshold(key.kind)
+    if key_p is not None and key_p >= threshold:
+        return Grade(points, points, True, "graded", f"verified as the key (p={key_p:.3f})")
+    confidence = float(reading.confidence)
+    if not confidence >= threshold:
+        return _review(points, f"confidence {confidence:.2f} < {threshold:.2f}")
+    if key_p is not None and key_p > 1.0 - threshold:
+        return _review(points, f"the key is still plausible (p={key_p:.3f})")
+    try:
+        score, reason = _SCORERS[key.kind](key, reading.value)
+    except _Unreadable as exc:
+        return _review(points, str(exc))
+    return Grade(score, points, math.isclose(score, points), "graded", reason)
+
+
+class _Unreadable(Exception):
+    """The value cannot be graded automatically (blank, not a choice set, out of range)."""
+
+
+def _review(points: float, reason: str) -> Grade:
+    return Grade(0.0, points, False, "needs_review", reason)
+
+
+def _options(value: Any) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(ch.upper() for ch in canonical(value) if ch.isalpha())
+    if isinstance(value, Iterable):
+        return frozenset(str(v).strip().upper() for v in value)
+    raise _Unreadable(f"not a set of options: {value!r}")
+
+
+def _score_choice(key: ChoiceKey, value: Any) -> tuple[float, str]:
+    picked = _options(value)
+    shown = "".join(sorted(picked)) or "nothing"
+    if picked == key.correct:
+        return key.points, f"picked {shown}"
+    if not key.multiple or key.partial_credit == "none" or not picked:
+        return 0.0, f"picked {shown}, key {''.join(sorted(key.correct))}"
+    hits, wrong = len(picked & key.correct), len(picked - key.correct)
+    if key.partial_credit == "subset":
+        share = key.subset_fraction if wrong == 0 else 0.0
+    else:
+        share = max(0.0, (hits - key.wrong_penalty * wrong) / len(key.correct))
+    return key.points * share, f"picked {shown}: {hits} right, {wrong} wrong"
+
+
+_TRUE = {"t", "true", "y", "yes", "1", "√", "✓", "✔", "对", "是", "正确", "对的"}
+_FALSE = {"f", "false", "n", "no", "0", "×", "✗", "✘", "x", "错", "否", "错误", "错的"}
+
+
+def _truth(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = canonical(str(value)).casefold() if value is not None else ""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise _Unreadable(f"not a true/false answer: {value!r}")
+
+
+def _score_true_false(key: TrueFalseKey, value: Any) -> tuple[float, str]:
+    said = _truth(value)
+    return (key.points if said == key.answer else 0.0), f"answered {'true' if said else 'false'}"
+
+
+def _score_number(key: NumberKey, value: Any) -> tuple[float, str]:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        parsed: ParsedNumber | None = ParsedNumber(float(value))
+    else:
+        text = "" if value is None else str(value).strip()
+        if not text:
+            raise _Unreadable("blank answer")
+        parsed = parse_number(text)
+        if parsed is None:
+            return 0.0, f"{text!r} is not a number"
+    assert parsed is not None
+    shown = str(value).strip()
+    if parsed.percent and not key.percent:
+        return 0.0, f"{shown}: a percentage, the key wants a plain number"
+    unit_ok = _unit_accepted(key, parsed.unit)
+    if not unit_ok:
+        return 0.0, f"{shown}: unit {parsed.unit or 'missing'} not accepted"
+    number = parsed.value / 100 if parsed.percent else parsed.value
+    for target in key.values:
+        tol = max(key.abs_tol, key.rel_tol * abs(target), 1e-9 * max(1.0, abs(target)))
+        if abs(number - target) <= tol:
+            return key.points, f"{shown} = {target:g}"
+    return 0.0, f"{shown} != {' or '.join(f'{v:g}' for v in key.values)}"
+
+
+def _unit_accepted(key: NumberKey, unit: str) -> bool:
+    if not unit:
+        return not key.unit_required
+    wanted = {canonical(u).casefold() for u in key.units}
+    return canonical(unit).casefold() in wanted
+
+
+def _score_text(key: TextKey, value: Any) -> tuple[float, str]:
+    text = "" if value is None else str(value)
+    said = normalize_text(text, key)
+    if not said:
+        raise _Unreadable("blank answer")
+    if any(said == normalize_text(a, key) for a in key.accepted):
+        return key.points, f"{text!r} accepted"
+    return 0.0, f"{text!r} is not an accepted answer"
+
+
+def _score_points(key: ScoreKey, value: Any) -> tuple[float, str]:
+    try:
+        awarded = float(value)
+    except (TypeError, ValueError):
+        raise _Unreadable(f"no points read: {value!r}") from None
+    if not 0 <= awarded <= key.max_points:
+        raise _Unreadable(f"{awarded:g} points is outside 0..{key.max_points:g}")
+    return awarded, f"teacher awarded {awarded:g}"
+
+
+_SCORERS: dict[str, Any] = {
+    "choice": _score_choice,
+    "true_false": _score_true_false,
+    "number": _score_number,
+    "text": _score_text,
+    "score": _score_points,
+}
