@@ -12,8 +12,34 @@ from scanning._errors import (
     SheetNotIdentifiedError,
     SpecError,
 )
+from scanning._grading import (
+    Answer,
+    Grade,
+    GradingPolicy,
+    ParsedNumber,
+    canonical,
+    grade,
+    normalize_text,
+    parse_number,
+)
+from scanning._keys import AnswerKey, ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey, parse_key
 
 __all__ = [
+    "Answer",
+    "AnswerKey",
+    "ChoiceKey",
+    "Grade",
+    "GradingPolicy",
+    "NumberKey",
+    "ParsedNumber",
+    "ScoreKey",
+    "TextKey",
+    "TrueFalseKey",
+    "canonical",
+    "grade",
+    "normalize_text",
+    "parse_key",
+    "parse_number",
     "BadImageError",
     "OCRBackendError",
     "PageNotRegisteredError",
