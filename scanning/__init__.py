@@ -12,6 +12,19 @@ from scanning._errors import (
     SheetNotIdentifiedError,
     SpecError,
 )
+from scanning._geometry import (
+    ARUCO_DICTIONARY,
+    MARKER_IDS,
+    PAPER_SIZES_MM,
+    Bubble,
+    Marker,
+    PageLayout,
+    Rect,
+    Text,
+    WritingBox,
+    marker_layout,
+    qr_rect,
+)
 from scanning._grading import (
     Answer,
     Grade,
@@ -23,8 +36,53 @@ from scanning._grading import (
     parse_number,
 )
 from scanning._keys import AnswerKey, ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey, parse_key
+from scanning._layout import layout_pages, student_pages
+from scanning._qr import QRPayload, decode_payload, encode_payload, layout_checksum, page_payload
+from scanning._spec import (
+    GridIn,
+    Handwriting,
+    Minutes,
+    MultipleChoice,
+    Score,
+    SheetField,
+    SheetSpec,
+    SingleChoice,
+    Student,
+    TrueFalse,
+    load_spec,
+)
 
 __all__ = [
+    # sheets: spec, layout, QR payload (scanning/_spec.py, _layout.py, _geometry.py, _qr.py)
+    "ARUCO_DICTIONARY",
+    "MARKER_IDS",
+    "PAPER_SIZES_MM",
+    "Bubble",
+    "GridIn",
+    "Handwriting",
+    "Marker",
+    "Minutes",
+    "MultipleChoice",
+    "PageLayout",
+    "QRPayload",
+    "Rect",
+    "Score",
+    "SheetField",
+    "SheetSpec",
+    "SingleChoice",
+    "Student",
+    "Text",
+    "TrueFalse",
+    "WritingBox",
+    "decode_payload",
+    "encode_payload",
+    "layout_checksum",
+    "layout_pages",
+    "load_spec",
+    "marker_layout",
+    "page_payload",
+    "qr_rect",
+    "student_pages",
     "Answer",
     "AnswerKey",
     "ChoiceKey",

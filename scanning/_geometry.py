@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 ARUCO_DICTIONARY = "DICT_4X4_50"
 """Name of the ``cv2.aruco`` predefined dictionary the markers come from."""
 MARKER_IDS = (0, 1, 2, 3)
