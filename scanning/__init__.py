@@ -38,6 +38,7 @@ from scanning._grading import (
 from scanning._keys import AnswerKey, ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey, parse_key
 from scanning._layout import layout_pages, student_pages
 from scanning._qr import QRPayload, decode_payload, encode_payload, layout_checksum, page_payload
+from scanning._render import PixelGeometry, rasterize, render_page_images, render_pdf, render_png
 from scanning._spec import (
     GridIn,
     Handwriting,
@@ -83,6 +84,12 @@ __all__ = [
     "page_payload",
     "qr_rect",
     "student_pages",
+    # rendering (scanning/_render.py)
+    "PixelGeometry",
+    "rasterize",
+    "render_page_images",
+    "render_pdf",
+    "render_png",
     "Answer",
     "AnswerKey",
     "ChoiceKey",

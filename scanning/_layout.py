@@ -111,13 +111,16 @@ def _bubble_row(field_id: str, options: list[str], x0: float, y: float, column: 
 
 def _choice_block(field: SingleChoice | TrueFalse) -> Block:
     options = ["T", "F"] if isinstance(field, TrueFalse) else list("ABCDEFGH"[: field.options])
-    top = CAPTION_H if isinstance(field, MultipleChoice) else 0.0
     size, lw = _label(field.printed_label)
-    row = [replace(b, column=0) for b in _bubble_row(field.id, options, lw, top + PITCH / 2)]
-    texts = [Text(0.0, top + PITCH / 2 + 1.1, field.printed_label, size)]
-    if top:
-        texts.append(Text(lw, CAPTION_H - 1.2, "多选 multiple", CAPTION_PT, 0.35))
-    return Block(lw + len(options) * PITCH, top + PITCH, tuple(row), (), tuple(texts))
+    row = [replace(b, column=0) for b in _bubble_row(field.id, options, lw, PITCH / 2)]
+    texts = [Text(0.0, PITCH / 2 + 1.1, field.printed_label, size)]
+    height = PITCH
+    if isinstance(field, MultipleChoice):  # a small hint under the number keeps rows aligned
+        texts.append(Text(0.0, PITCH + 1.6, "多选 multi", 5.0, 0.35))
+        height += 2.0
+        lw = max(lw, text_width("多选 multi", 5.0) + 1.0)
+        row = [replace(b, column=0) for b in _bubble_row(field.id, options, lw, PITCH / 2)]
+    return Block(lw + len(options) * PITCH, height, tuple(row), (), tuple(texts))
 
 
 def _grid_block(field: GridIn) -> Block:

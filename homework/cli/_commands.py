@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-from homework.cli import _version  # noqa: F401
+from homework.cli import (
+    _sheets,  # noqa: F401
+    _version,  # noqa: F401
+)
