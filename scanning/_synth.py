@@ -404,7 +404,7 @@ class Degradation:
     quarter_turns: int = 0
     skew_deg: float = 3.0
     perspective_deg: float = 0.0
-    noise_sigma: float = 4.0
+    noise_sigma: float = 2.0
     light_drop: float = 0.12  # brightness falls by up to this share across the page
     blur_sigma: float = 0.0
     jpeg_quality: tuple[int, int] = (60, 90)
@@ -427,7 +427,7 @@ def scanner(dpi: int, quarter_turns: int = 0) -> Degradation:
 
 def phone(tilt_deg: float = 15.0, dpi: int = 200) -> Degradation:
     """A phone photo: tilt up to ``tilt_deg``, any turn, shadow, blur, background, JPEG."""
-    return Degradation(f"phone-tilt{tilt_deg:g}", "phone", dpi, 0, 10.0, tilt_deg, 5.0, 0.35, 1.2, (60, 85))
+    return Degradation(f"phone-tilt{tilt_deg:g}", "phone", dpi, 0, 10.0, tilt_deg, 3.0, 0.35, 1.2, (60, 85))
 
 
 def _light_gradient(shape: tuple[int, int], drop: float, rng: np.random.Generator) -> np.ndarray:
@@ -444,13 +444,13 @@ def _light_gradient(shape: tuple[int, int], drop: float, rng: np.random.Generato
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
+def _jpeg(image: np.ndarray, quality: int) -> bytes:
     import cv2
 
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:  # pragma: no cover - cv2 encodes any uint8 image
         raise RuntimeError("JPEG encoding failed")
-    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    return buf.tobytes()
 
 
 def _scan(image: np.ndarray, p: Degradation, rng: np.random.Generator) -> np.ndarray:
@@ -489,8 +489,8 @@ def _photo(image: np.ndarray, p: Degradation, rng: np.random.Generator) -> np.nd
     dst = dst @ np.array([[np.cos(spin), np.sin(spin)], [-np.sin(spin), np.cos(spin)]], np.float32)
     fill = float(rng.uniform(0.72, 0.88))  # share of the frame the page takes
     span = dst.max(axis=0) - dst.min(axis=0)
-    out_h = int(max(h, w) * 1.0)
-    out_w = int(out_h * 0.75) if span[1] >= span[0] else int(out_h / 0.75)
+    long_side = max(h, w)  # a 4:3 frame held the way the page lies
+    out_w, out_h = (int(0.75 * long_side), long_side) if span[1] >= span[0] else (long_side, int(0.75 * long_side))
     k = fill * min(out_w / span[0], out_h / span[1])
     dst = (dst - dst.min(axis=0)) * k
     dst += (np.array([out_w, out_h]) - (dst.max(axis=0))) * rng.uniform(0.2, 0.8, 2)
@@ -501,7 +501,8 @@ def _photo(image: np.ndarray, p: Degradation, rng: np.random.Generator) -> np.nd
     page = cv2.warpPerspective(gray.astype(np.float32), m, (out_w, out_h), flags=cv2.INTER_LINEAR)
     cover = cv2.warpPerspective(np.ones((h, w), np.float32), m, (out_w, out_h), flags=cv2.INTER_LINEAR)
     table = np.array(rng.uniform(40, 160, 3), np.float32)
-    texture = cv2.resize(rng.normal(0, 12, (out_h // 4, out_w // 4)).astype(np.float32), (out_w, out_h))
+    grain = cv2.GaussianBlur(rng.normal(0, 10, (out_h // 8, out_w // 8)).astype(np.float32), (0, 0), 1.0)
+    texture = cv2.resize(grain, (out_w, out_h), interpolation=cv2.INTER_CUBIC)
     background = table[None, None, :] + texture[..., None]
     photo = page[..., None] * paper_tint * cover[..., None] + background * (1 - cover[..., None])
     light = _light_gradient((out_h, out_w), p.light_drop, rng) * _shadow((out_h, out_w), rng)
@@ -526,18 +527,29 @@ def _shadow(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def degrade(image: np.ndarray, profile: Degradation, rng: np.random.Generator) -> np.ndarray:
-    """Damage a clean grey page as ``profile`` says; returns ``uint8`` (grey for scans, BGR for photos).
+def degrade_to_jpeg(image: np.ndarray, profile: Degradation, rng: np.random.Generator) -> bytes:
+    """Damage a clean page as ``profile`` says and encode it as the JPEG file a scanner or phone sends.
 
-    The result has already been through JPEG at the profile's quality, so it is what a reader sees.
+    Grey pages stay grey for scanners; phone photos come out in colour (BGR).
     """
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError(f"degrade needs a uint8 grey or BGR page, got {image.dtype} {image.shape}")
     out = _scan(image, profile, rng) if profile.kind == "scanner" else _photo(image, profile, rng)
-    out = out + rng.normal(0, profile.noise_sigma, out.shape).astype(np.float32)
-    out8 = np.clip(out, 0, 255).astype(np.uint8)
+    noise = rng.normal(0, profile.noise_sigma, out.shape[:2]).astype(np.float32)
+    out += noise if out.ndim == 2 else noise[..., None]  # sensor noise is mostly in luminance
     lo, hi = profile.jpeg_quality
-    return _jpeg_roundtrip(out8, int(rng.integers(lo, hi + 1)))
+    return _jpeg(np.clip(out, 0, 255).astype(np.uint8), int(rng.integers(lo, hi + 1)))
+
+
+def degrade(image: np.ndarray, profile: Degradation, rng: np.random.Generator) -> np.ndarray:
+    """Damage a clean page as ``profile`` says; returns ``uint8`` (grey for scans, BGR for photos).
+
+    The result has been through JPEG at the profile's quality: it is what a reader sees.
+    """
+    import cv2
+
+    data = degrade_to_jpeg(image, profile, rng)
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -744,6 +756,7 @@ def fill_page(
     import cv2
 
     page = image.copy() if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    geometry = in_pixels(geometry)
     style = style or HandStyle.sample(rng)
     bubbles = {(b.field_id, b.column, b.option): b for b in geometry.bubbles}
     for box in geometry.boxes:
@@ -758,6 +771,29 @@ def fill_page(
     for _ in range(stray_marks):
         _stray(page, geometry, rng)
     return page
+
+
+def in_pixels(geometry):  # noqa: ANN001, ANN201 - PixelGeometry or PageLayout
+    """A :class:`PageLayout` in pixels from a renderer's ``PixelGeometry`` (a layout passes through)."""
+    if not hasattr(geometry, "dpi"):
+        return geometry
+    from scanning._geometry import Marker, Rect
+
+    page, k = geometry.page, geometry.scale
+
+    def rect(r: Rect) -> Rect:
+        return Rect(*geometry.rect(r))
+
+    return replace(
+        page,
+        width_mm=float(geometry.width_px), height_mm=float(geometry.height_px),
+        markers=tuple(Marker(m.marker_id, rect(m.rect)) for m in page.markers),
+        qr=rect(page.qr),
+        bubbles=tuple(replace(b, cx=geometry.point(b.cx, b.cy)[0], cy=geometry.point(b.cx, b.cy)[1], r=b.r * k)
+                      for b in page.bubbles),
+        boxes=tuple(replace(w, rect=rect(w.rect)) for w in page.boxes),
+        texts=(),
+    )
 
 
 def _write_box(page: np.ndarray, box, fill: FieldFill, bank: DigitBank | None, style: HandStyle,  # noqa: ANN001
@@ -785,3 +821,116 @@ def _stray(page: np.ndarray, geometry, rng: np.random.Generator) -> None:  # noq
         if all(not (rx - size < x < rx + rw + size and ry - size < y < ry + rh + size) for rx, ry, rw, rh in keep_out):
             draw_stray_mark(page, x, y, size, rng)
             return
+
+
+# --------------------------------------------------------------------------------------------
+# A whole set: spec -> rendered pages -> filled -> degraded -> files + truth.json
+
+
+@dataclass(frozen=True)
+class SynthPage:
+    """One generated page file and its ground truth."""
+
+    file: str
+    assignment_id: str
+    student_id: str
+    page_index: int
+    page_count: int
+    profile: str
+    kind: str
+    dpi: int
+    fields: dict[str, FieldFill]
+
+    def to_json(self) -> dict[str, object]:
+        """The page's entry in ``truth.json``."""
+        head = {k: getattr(self, k) for k in ("file", "assignment_id", "student_id", "page_index",
+                                                 "page_count", "profile", "kind", "dpi")}
+        return {**head, "fields": {fid: f.to_json() for fid, f in self.fields.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> SynthPage:  # type: ignore[type-arg]
+        """Read back an entry of ``truth.json``."""
+        fields = {}
+        for fid, f in data["fields"].items():
+            marks = tuple(Mark(o, c, s) for c, o, s in f.get("marks", ()))
+            fields[fid] = FieldFill(fid, f["expected"], f["status"], f["case"], marks, f.get("written"),
+                                    f.get("source", ""), bool(f.get("stacked", False)))
+        head = {k: data[k] for k in ("file", "assignment_id", "student_id", "page_index", "page_count",
+                                      "profile", "kind", "dpi")}
+        return cls(**head, fields=fields)
+
+
+def read_truth(path: str | Path) -> list[SynthPage]:
+    """The pages listed in a ``truth.json`` written by :func:`generate_set`."""
+    import json
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [SynthPage.from_json(p) for p in data["pages"]]
+
+
+def _student_pages(spec, student, profiles: list[Degradation], first: int):  # noqa: ANN001, ANN202
+    """Yield ``(page layout, profile, image, pixel geometry)`` for one student's pages."""
+    from scanning._layout import student_pages
+    from scanning._render import render_page_images
+
+    layouts = list(student_pages(spec, student))
+    chosen = [profiles[(first + i) % len(profiles)] for i in range(len(layouts))]
+    for dpi in sorted({p.dpi for p in chosen}):
+        wanted = [layout for layout, p in zip(layouts, chosen, strict=True) if p.dpi == dpi]
+        for image, geometry in render_page_images(spec, dpi=dpi, pages=wanted):
+            yield geometry.page, chosen[layouts.index(geometry.page)], image, geometry
+
+
+def generate_student(
+    spec, student, profiles: list[Degradation], first: int, bank: DigitBank, rng: np.random.Generator,  # noqa: ANN001
+) -> list[tuple[SynthPage, bytes]]:
+    """One student's filled, damaged pages as ``(truth, JPEG bytes)``; page ``i`` gets profile ``first + i``."""
+    from scanning._layout import student_pages
+    from scanning._render import page_file_stem
+
+    ability = float(rng.uniform(0.45, 0.95))
+    style = HandStyle.sample(rng)
+    layouts = student_pages(spec, student)
+    home = {b.field_id: page for page in layouts for b in page.bubbles}
+    fills = {f.id: plan_field(f, home.get(f.id, layouts[0]), rng, ability) for f in spec.fields}
+    out = []
+    for page, profile, image, geometry in _student_pages(spec, student, profiles, first):
+        on_page = {b.field_id for b in page.bubbles} | {w.field_id for w in page.boxes}
+        page_fills = {fid: f for fid, f in fills.items() if fid in on_page}
+        filled = fill_page(image, geometry, page_fills, rng, bank=bank, style=style,
+                           stray_marks=int(rng.integers(0, 3)))
+        name = f"{page_file_stem(page)}_{profile.name}.jpg"
+        truth = SynthPage(name, page.assignment_id, page.student_id, page.page_index, page.page_count,
+                          profile.name, profile.kind, profile.dpi, page_fills)
+        out.append((truth, degrade_to_jpeg(filled, profile, rng)))
+    return sorted(out, key=lambda item: item[0].page_index)
+
+
+def generate_set(
+    spec, out_dir: str | Path, profiles: list[Degradation], bank: DigitBank, seed: int = 0,  # noqa: ANN001
+    progress=None,  # noqa: ANN001 - Callable[[int, int], None]
+) -> list[SynthPage]:
+    """Render every student's sheet, fill, damage and write it to ``out_dir`` with ``truth.json``.
+
+    Pages take the ``profiles`` in turn. Each student draws from ``default_rng([seed, i])``, so a
+    student's pages do not depend on the others. ``progress(done, total)`` is called per student.
+    """
+    import json
+
+    from scanning._spec import load_spec
+
+    spec = load_spec(spec)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pages: list[SynthPage] = []
+    for i, student in enumerate(spec.students):
+        for truth, data in generate_student(spec, student, profiles, len(pages), bank, np.random.default_rng([seed, i])):
+            (out / truth.file).write_bytes(data)
+            pages.append(truth)
+        if progress is not None:
+            progress(i + 1, len(spec.students))
+    doc = {"assignment_id": spec.assignment_id, "seed": seed, "profiles": [p.name for p in profiles],
+           "pages": [p.to_json() for p in pages]}
+    (out / "truth.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    log.info("generated %d pages for %d students in %s", len(pages), len(spec.students), out)
+    return pages

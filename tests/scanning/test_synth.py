@@ -205,3 +205,32 @@ def test_degradation_profile_is_checked() -> None:
         Degradation("x", kind="fax")
     with pytest.raises(ValueError, match="uint8 grey or BGR"):
         degrade(np.zeros((10, 10), np.float32), scanner(200), np.random.default_rng(0))
+
+
+def test_generate_set_writes_pages_and_truth_that_read_back(bank: DigitBank, tmp_path: Path) -> None:
+    from scanning import load_spec
+    from scanning._synth import generate_set, read_truth
+
+    spec = load_spec({
+        "assignment_id": "t-1", "title": "Synth 测试", "students": [{"id": "a", "name": "甲"}, {"id": "b", "name": "B"}],
+        "fields": [
+            {"id": "q1", "type": "single_choice", "options": 4, "key": {"correct": "C"}},
+            {"id": "q2", "type": "grid_in", "columns": 3, "key": {"values": ["-1.5"]}},
+            {"id": "q3", "type": "handwriting", "kind": "number", "key": {"values": ["3/4"]}},
+            {"id": "q4", "type": "minutes"},
+        ],
+    })
+    pages = generate_set(spec, tmp_path, [scanner(150, 2), phone(10, dpi=150)], bank, seed=3)
+    assert [(p.student_id, p.profile) for p in pages] == [("a", "scan150-rot180"), ("b", "phone-tilt10")]
+    assert read_truth(tmp_path / "truth.json") == pages
+    for p in pages:
+        data = (tmp_path / p.file).read_bytes()
+        assert data[:2] == b"\xff\xd8"  # a JPEG, as a scanner sends it
+        assert set(p.fields) == {"q1", "q2", "q3", "q4"}
+        grid = p.fields["q2"]
+        assert all(m.option == "-" and m.column == 0 for m in grid.marks if m.option == "-")
+        assert "".join(m.option for m in grid.marks) == grid.expected
+        minutes = p.fields["q4"]
+        assert int(minutes.expected or "") == int("".join(m.option for m in minutes.marks))
+    again = generate_set(spec, tmp_path / "again", [scanner(150, 2), phone(10, dpi=150)], bank, seed=3)
+    assert (tmp_path / "again" / again[0].file).read_bytes() == (tmp_path / pages[0].file).read_bytes()
