@@ -37,7 +37,9 @@ from scanning._grading import (
 )
 from scanning._keys import AnswerKey, ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey, parse_key
 from scanning._layout import layout_pages, student_pages
+from scanning._load import MAX_PIXELS, PageImage, SourceRef, iter_pages, load_pages
 from scanning._qr import QRPayload, decode_payload, encode_payload, layout_checksum, page_payload
+from scanning._register import Registration, detect_markers, register
 from scanning._render import PixelGeometry, rasterize, render_page_images, render_pdf, render_png
 from scanning._spec import (
     GridIn,
@@ -84,6 +86,15 @@ __all__ = [
     "page_payload",
     "qr_rect",
     "student_pages",
+    # reading scans: loading and registration (scanning/_load.py, _register.py)
+    "MAX_PIXELS",
+    "PageImage",
+    "Registration",
+    "SourceRef",
+    "detect_markers",
+    "iter_pages",
+    "load_pages",
+    "register",
     # rendering (scanning/_render.py)
     "PixelGeometry",
     "rasterize",
