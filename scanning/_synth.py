@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +115,7 @@ def _scale_glyph(glyph: np.ndarray, height: int, slant: float) -> np.ndarray:
     out = cv2.resize(glyph, (width, max(1, height)), interpolation=cv2.INTER_LINEAR)
     if abs(slant) > 1e-3:
         pad = round(abs(slant) * height) + 1
-        shear = np.float32([[1, -slant, slant * height + (0 if slant >= 0 else pad)], [0, 1, 0]])
+        shear = np.array([[1, -slant, slant * height + (0 if slant >= 0 else pad)], [0, 1, 0]], np.float32)
         out = cv2.warpAffine(out, shear, (width + pad, height), flags=cv2.INTER_LINEAR)
         cols = np.nonzero(out.max(axis=0) > 0.05)[0]
         if len(cols):
@@ -253,7 +254,7 @@ def write_text(text: str, height_px: int, rng: np.random.Generator, style: HandS
         g = np.asarray(img, np.float32) / 255.0
         angle = float(rng.uniform(-6, 6))
         rot = cv2.getRotationMatrix2D((g.shape[1] / 2, g.shape[0] / 2), angle, float(rng.uniform(0.9, 1.08)))
-        g = cv2.warpAffine(g, rot, (g.shape[1], g.shape[0]))
+        g = np.asarray(cv2.warpAffine(g, rot, (g.shape[1], g.shape[0])), np.float32)
         pad = np.zeros((height_px, g.shape[1]), np.float32)
         gh = min(g.shape[0], height_px)
         pad[height_px - gh :] = g[-gh:] if ch.isascii() and ch not in "gjpqy" else g[:gh]
@@ -271,7 +272,7 @@ def _grain(shape: tuple[int, ...], rng: np.random.Generator, strength: float = 0
     import cv2
 
     g = rng.random(shape, dtype=np.float32)
-    g = cv2.GaussianBlur(g, (0, 0), 0.8)
+    g = np.asarray(cv2.GaussianBlur(g, (0, 0), 0.8), np.float32)
     g = (g - g.min()) / max(1e-6, float(g.max() - g.min()))
     return (1.0 - strength + strength * g).astype(np.float32)
 
@@ -494,7 +495,7 @@ def _photo(image: np.ndarray, p: Degradation, rng: np.random.Generator) -> np.nd
     k = fill * min(out_w / span[0], out_h / span[1])
     dst = (dst - dst.min(axis=0)) * k
     dst += (np.array([out_w, out_h]) - (dst.max(axis=0))) * rng.uniform(0.2, 0.8, 2)
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     paper_tint = np.array([rng.uniform(0.9, 1.0), rng.uniform(0.95, 1.0), 1.0], np.float32)
@@ -522,7 +523,7 @@ def _shadow(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     cx, cy = rng.uniform(0, sw), rng.uniform(0, sh)
     axes = (int(sw * rng.uniform(0.2, 0.5)), int(sh * rng.uniform(0.15, 0.4)))
     cv2.ellipse(mask, (int(cx), int(cy)), axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), 0.06 * max(sh, sw))
+    mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), 0.06 * max(sh, sw)), np.float32)
     small = 1.0 - float(rng.uniform(0.15, 0.35)) * mask
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -549,7 +550,7 @@ def degrade(image: np.ndarray, profile: Degradation, rng: np.random.Generator) -
     import cv2
 
     data = degrade_to_jpeg(image, profile, rng)
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    return np.asarray(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED))
 
 
 # --------------------------------------------------------------------------------------------
@@ -848,7 +849,7 @@ class SynthPage:
         return {**head, "fields": {fid: f.to_json() for fid, f in self.fields.items()}}
 
     @classmethod
-    def from_json(cls, data: dict) -> SynthPage:  # type: ignore[type-arg]
+    def from_json(cls, data: dict[str, Any]) -> SynthPage:
         """Read back an entry of ``truth.json``."""
         fields = {}
         for fid, f in data["fields"].items():

@@ -53,7 +53,7 @@ def test_bank_without_some_digit_is_refused() -> None:
 def test_numbers_are_composed_glyph_by_glyph(bank: DigitBank) -> None:
     style = HandStyle(spacing=0.3, slant=0.0, jitter=0.0)
     inks = {t: write_number(t, bank, 40, np.random.default_rng(1), style) for t in ("7", "407", "-3", "2.5", "3/4")}
-    assert all(ink.dtype == np.float32 and 0 <= ink.min() and ink.max() <= 1 for ink in inks.values())
+    assert all(ink.dtype == np.float32 and ink.min() >= 0 and ink.max() <= 1 for ink in inks.values())
     assert _ink_columns(inks["7"]) == 1
     assert _ink_columns(inks["407"]) == 3
     assert _ink_columns(inks["-3"]) == 2  # the minus is a stroke of its own
