@@ -233,7 +233,7 @@ class SheetSpec(_Model):
 def load_spec(source: SheetSpec | dict[str, Any] | str | Path | bytes) -> SheetSpec:
     """A :class:`SheetSpec` from a dict, JSON text/bytes or a JSON file path; :class:`SpecError` if not.
 
-    A ``str`` that starts with ``{`` is JSON text; any other ``str`` is a path.
+    A ``str`` that starts with ``{`` or ``[`` is JSON text; any other ``str`` is a path.
     """
     if isinstance(source, SheetSpec):
         return source
@@ -245,7 +245,7 @@ def load_spec(source: SheetSpec | dict[str, Any] | str | Path | bytes) -> SheetS
 
 
 def _read_json(source: str | Path | bytes) -> Any:
-    if isinstance(source, str) and source.lstrip().startswith("{"):
+    if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
         text, where = source, "spec"
     elif isinstance(source, bytes):
         text, where = source.decode("utf-8", errors="replace"), "spec"
