@@ -32,12 +32,23 @@ from scanning._grading import (
     ParsedNumber,
     canonical,
     grade,
+    key_spellings,
     normalize_text,
     parse_number,
 )
+from scanning._ink import InkCrop, StackedFraction, find_ink, split_stacked_fraction
 from scanning._keys import AnswerKey, ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey, parse_key
 from scanning._layout import layout_pages, student_pages
 from scanning._load import MAX_PIXELS, PageImage, SourceRef, iter_pages, load_pages
+from scanning._ocr import (
+    DIGITS,
+    NUMERIC,
+    OCRBackend,
+    TextReading,
+    charset_for,
+    get_backend,
+    read_answer,
+)
 from scanning._qr import QRPayload, decode_payload, encode_payload, layout_checksum, page_payload
 from scanning._register import Registration, detect_markers, register
 from scanning._render import PixelGeometry, rasterize, render_page_images, render_pdf, render_png
@@ -101,6 +112,7 @@ __all__ = [
     "render_page_images",
     "render_pdf",
     "render_png",
+    # answer keys and grading (scanning/_keys.py, _grading.py)
     "Answer",
     "AnswerKey",
     "ChoiceKey",
@@ -116,6 +128,19 @@ __all__ = [
     "normalize_text",
     "parse_key",
     "parse_number",
+    "key_spellings",
+    # handwriting: crop to ink, OCR backends, reading an answer (scanning/_ink.py, _ocr*.py)
+    "DIGITS",
+    "InkCrop",
+    "NUMERIC",
+    "OCRBackend",
+    "StackedFraction",
+    "TextReading",
+    "charset_for",
+    "find_ink",
+    "get_backend",
+    "read_answer",
+    "split_stacked_fraction",
     "BadImageError",
     "OCRBackendError",
     "PageNotRegisteredError",

@@ -29,6 +29,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Literal
 
 from scanning._keys import ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
@@ -187,6 +188,44 @@ class GradingPolicy:
 DEFAULT_POLICY = GradingPolicy()
 
 
+def key_spellings(key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey) -> list[str]:
+    """The strings a right answer is usually written as, to verify under the recognizer.
+
+    >>> key_spellings(NumberKey(values=["3/4"]))
+    ['3/4', '0.75', '.75']
+    >>> key_spellings(NumberKey(values=[-2]))
+    ['-2']
+    >>> key_spellings(TextKey(accepted=["北京", "Beijing"]))
+    ['北京', 'Beijing', 'beijing']
+    """
+    if isinstance(key, NumberKey):
+        out = list(key.spellings)
+        for value in key.values:
+            out.extend(_number_forms(value))
+        return list(dict.fromkeys(out))
+    if isinstance(key, TextKey):
+        out = []
+        for text in key.accepted:
+            out.extend([text, text.casefold()] if not key.case_sensitive else [text])
+        return list(dict.fromkeys(out))
+    return []
+
+
+def _number_forms(value: float) -> list[str]:
+    sign = "-" if value < 0 else ""
+    magnitude = abs(value)
+    if float(magnitude).is_integer():
+        return [f"{sign}{int(magnitude)}"]
+    decimal = f"{magnitude:.10f}".rstrip("0")
+    forms = [sign + decimal]
+    if decimal.startswith("0."):
+        forms.append(sign + decimal[1:])
+    frac = Fraction(magnitude).limit_denominator(100)
+    if abs(float(frac) - magnitude) < 1e-9:
+        forms.append(f"{sign}{frac.numerator}/{frac.denominator}")
+    return forms
+
+
 def grade(
     key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey,
     reading: Any,
@@ -218,7 +257,30 @@ def grade(
         score, reason = _SCORERS[key.kind](key, reading.value)
     except _Unreadable as exc:
         return _review(points, str(exc))
+    if isinstance(key, NumberKey) and score < points and _near_key(key, reading.value):
+        return _review(points, f"{reading.value!r} differs from the key only in a mark a reader can miss")
     return Grade(score, points, math.isclose(score, points), "graded", reason)
+
+
+def _squash(text: str) -> str:
+    return canonical(text).replace("/", "1").replace(".", "").replace("-", "").replace(" ", "")
+
+
+def _near_key(key: NumberKey, value: Any) -> bool:
+    """Whether a written number equals a key spelling once '.', '-' and '/' vs '1' are ignored.
+
+    A recognizer misses a small decimal point or a minus, or reads a handwritten slash as a 1,
+    far more often than a student writes exactly that mistake: such readings go to review.
+
+    >>> _near_key(NumberKey(values=[34.47]), "3447"), _near_key(NumberKey(values=["9/4"]), "914")
+    (True, True)
+    >>> _near_key(NumberKey(values=[34.47]), "34.41")
+    False
+    """
+    if not isinstance(value, str) or not value.strip():
+        return False
+    said = _squash(value)
+    return any(said == _squash(spelling) for spelling in key_spellings(key))
 
 
 class _Unreadable(Exception):

@@ -1,0 +1,238 @@
+"""Crop-to-ink: from a writing box's interior to a tight, clean crop of what the student wrote.
+
+The recognizer reads one line of text and reads it best when the line fills its input, so each
+writing box is cut to its ink first::
+
+    box interior (grey)         background (grey dilation)     ink = background - grey > delta
+    ┌───────────────────┐       paper level, shadows and        drop: border remnants (long thin
+    │▔▔▔▔▔▔▔▔▔▔▔▔▔▔▔▔▔▔▔│  ->   uneven light, per pixel    ->   lines along an edge), specks
+    │   3 / 4        .  │                                       (tiny, away from the writing)
+    └───────────────────┘                                       -> tight crop + margin, paper white
+
+The result is normalised (paper 255, darkest ink 0) so that light pencil and dark pen look alike
+to the recognizer. A box with no ink left is ``blank``. :func:`split_stacked_fraction` finds a
+fraction written as numerator over a bar over denominator, which a line recognizer cannot read.
+
+>>> import numpy as np
+>>> box = np.full((60, 160), 235, np.uint8)
+>>> box[20:45, 40:44] = 90                 # a "1" in pencil
+>>> ink = find_ink(box)
+>>> ink.blank, ink.box
+(False, (36, 16, 12, 33))
+>>> find_ink(np.full((60, 160), 235, np.uint8)).blank
+True
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from scanning._errors import BadImageError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class InkCrop:
+    """The ink of one writing box.
+
+    ``image``: the tight crop, grey uint8, paper 255 and ink dark (``None`` when blank);
+    ``box``: ``(x, y, w, h)`` of that crop in the input's pixels; ``ink_pixels``: how many ink
+    pixels were kept; ``confidence``: how sure the blank/not-blank call is (low for faint or
+    tiny marks, and for a crop with no paper in it).
+    """
+
+    image: np.ndarray | None
+    box: tuple[int, int, int, int]
+    blank: bool
+    ink_pixels: int
+    confidence: float
+
+
+def as_gray(crop: object) -> np.ndarray:
+    """Check a crop and return it as a 2-D uint8 grey array (BGR is converted); raise BadImageError."""
+    if not isinstance(crop, np.ndarray):
+        raise BadImageError(f"a crop must be a numpy array, got {type(crop).__name__}")
+    if crop.dtype != np.uint8:
+        raise BadImageError(f"a crop must be uint8 grey levels, got dtype {crop.dtype}")
+    if crop.ndim == 3 and crop.shape[2] in (3, 4):
+        import cv2
+
+        crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY if crop.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
+    if crop.ndim != 2:
+        raise BadImageError(f"a crop must be 2-D grey (or BGR), got shape {crop.shape}")
+    if min(crop.shape) < 4:
+        raise BadImageError(f"a crop of {crop.shape[1]}x{crop.shape[0]} px is too small to hold writing")
+    return crop
+
+
+def find_ink(crop: np.ndarray, *, delta: float = 0.0, margin: float = 0.15) -> InkCrop:
+    """Cut a writing box's interior to its ink (see the module docstring); ``blank`` if none.
+
+    ``delta``: how much darker than its background a pixel must be to count as ink (grey
+    levels); 0 picks it from the crop (a third of the paper-to-ink contrast, at least 28).
+    ``margin``: white space kept around the ink, as a share of the ink's height.
+    """
+    import cv2
+
+    gray = as_gray(crop)
+    h, w = gray.shape
+    k = max(3, (min(h, w) // 8) | 1)
+    background = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    darkness = cv2.subtract(background, gray)
+    paper = float(np.percentile(background, 50))
+    if paper < 60:
+        return InkCrop(None, (0, 0, w, h), True, 0, 0.2)
+    strongest = float(darkness.max())
+    threshold = delta or max(28.0, strongest / 3.0)
+    raw = (darkness > threshold).astype(np.uint8)
+    mask = raw.copy()
+    _clear_border_lines(mask)
+    keep = _keep_writing(mask)
+    if keep is None:
+        faint = strongest > 20
+        return InkCrop(None, (0, 0, w, h), True, 0, 0.6 if faint else 0.99)
+    x0, y0, x1, y1 = _bounds(keep)
+    pad = max(3, round(margin * (y1 - y0)))
+    x0, y0, x1, y1 = max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+    removed = (raw[y0:y1, x0:x1] > keep[y0:y1, x0:x1]).astype(np.uint8)
+    dropped = cv2.dilate(removed, np.ones((3, 3), np.uint8))  # their anti-aliased rims too
+    weak = np.maximum(darkness[y0:y1, x0:x1].astype(np.float32) - 8.0, 0.0)  # JPEG/paper noise floor
+    clean = 255.0 - weak * (255.0 / max(strongest - 8.0, 1.0))
+    clean[dropped > 0] = 255.0
+    pixels = int(keep.sum())
+    confidence = 0.99 if strongest > 60 and pixels > 30 else 0.6
+    return InkCrop(clean.astype(np.uint8), (x0, y0, x1 - x0, y1 - y0), False, pixels, confidence)
+
+
+def _clear_border_lines(mask: np.ndarray, band: float = 0.12, fill: float = 0.5) -> None:
+    """Erase rows/columns near an edge that are mostly ink: remnants of the printed box border."""
+    h, w = mask.shape
+    rows = max(2, round(band * h))
+    cols = max(2, round(band * w), rows)
+    row_fill = mask.mean(axis=1)
+    col_fill = mask.mean(axis=0)
+    for idx in (*range(rows), *range(h - rows, h)):
+        if row_fill[idx] > fill:
+            mask[idx, :] = 0
+    for idx in (*range(min(cols, w)), *range(max(0, w - cols), w)):
+        if col_fill[idx] > fill:
+            mask[:, idx] = 0
+
+
+def _keep_writing(mask: np.ndarray) -> np.ndarray | None:
+    """Keep the connected components that look like writing; drop specks and edge slivers."""
+    import cv2
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return None
+    h, w = mask.shape
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    tallest = int(stats[1:, cv2.CC_STAT_HEIGHT].max())
+    if tallest < max(4, 0.08 * h) or areas.max() < 12:
+        return None
+    min_area = max(4.0, (0.05 * tallest) ** 2 * 3.0)
+    x, y, cw, ch, area = (stats[1:, i] for i in range(5))
+    touches = (x == 0) | (y == 0) | (x + cw == w) | (y + ch == h)
+    sliver = touches & ((cw <= 2) | (ch <= 2) | (area < 1.2 * min_area))
+    big = (area >= min_area) & ~sliver
+    if not big.any():
+        return None
+    # small pieces near the writing are part of it (faint pencil, a decimal point); far ones are specks
+    near = max(3, round(0.3 * tallest))
+    bx0, by0 = (x[big]).min() - near, (y[big]).min() - near
+    bx1, by1 = (x + cw)[big].max() + near, (y + ch)[big].max() + near
+    inside = (x >= bx0) & (y >= by0) & (x + cw <= bx1) & (y + ch <= by1)
+    keep_ids = np.flatnonzero(big | (inside & ~sliver)) + 1
+    return np.isin(labels, keep_ids).astype(np.uint8)
+
+
+def _bounds(mask: np.ndarray) -> tuple[int, int, int, int]:
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+@dataclass(frozen=True, eq=False)
+class StackedFraction:
+    """A fraction written on two rows: the numerator's and denominator's crops, and a leading minus."""
+
+    numerator: np.ndarray
+    denominator: np.ndarray
+    negative: bool
+
+
+def split_stacked_fraction(image: np.ndarray) -> StackedFraction | None:
+    """Find a numerator / bar / denominator layout in a clean ink crop (paper 255); else ``None``.
+
+    The bar is a long flat run of ink (found by a horizontal opening, so digits may touch it) at
+    least nearly as wide as the rows of writing above and below it, and no stroke crosses it (a
+    "4" or a "7" has flat strokes too). A flat stroke to its left at bar height is a minus sign.
+    """
+    import cv2
+
+    mask = (image < 160).astype(np.uint8)
+    if not mask.any():
+        return None
+    x0, y0, x1, y1 = _bounds(mask)
+    length = max(8, round(0.3 * (x1 - x0)))
+    flat = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
+    for i in sorted(range(1, n), key=lambda j: -stats[j, cv2.CC_STAT_WIDTH]):
+        bar = tuple(int(v) for v in stats[i, :4])
+        if bar[2] > 2 * bar[3]:
+            found = _rows_around(image, mask, labels == i, bar, y1 - y0)
+            if found is not None:
+                return found
+    return None
+
+
+def _rows_around(
+    image: np.ndarray, mask: np.ndarray, bar_mask: np.ndarray, bar: tuple[int, ...], ink_height: int
+) -> StackedFraction | None:
+    """Split the ink around a candidate bar into numerator, denominator and a leading minus."""
+    import cv2
+
+    bx, by, bw, bh = bar
+    rest = mask.copy()
+    rest[cv2.dilate(bar_mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    top = np.zeros_like(mask)
+    bottom = np.zeros_like(mask)
+    minus = False
+    for i in range(1, n):
+        x, y, cw, ch, area = (int(v) for v in stats[i, :5])
+        if area < 3:
+            continue
+        if x + cw <= bx + 1 and cw > 2 * ch and abs(y + ch / 2 - (by + bh / 2)) < 0.3 * ink_height:
+            minus = True
+        elif y + ch <= by + bh / 2 + 1:
+            top[labels == i] = 1
+        elif y >= by + bh / 2 - 1:
+            bottom[labels == i] = 1
+        else:
+            return None  # a stroke crosses the bar: it is part of a digit
+    for part in (top, bottom):
+        if part.sum() < 6:
+            return None
+        px0, py0, px1, py1 = _bounds(part)
+        centre = (px0 + px1) / 2
+        if py1 - py0 < max(3 * bh, 0.2 * ink_height) or px1 - px0 > 1.3 * bw or not bx <= centre <= bx + bw:
+            return None
+    return StackedFraction(_cut(image, top), _cut(image, bottom), minus)
+
+
+def _cut(image: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """One row of a fraction: its ink's box plus a margin, everything else in that box whitened."""
+    import cv2
+
+    x0, y0, x1, y1 = _bounds(part)
+    pad = max(3, round(0.15 * (y1 - y0)))
+    grown = cv2.dilate(part, np.ones((3, 3), np.uint8))[y0:y1, x0:x1]
+    out = np.full((y1 - y0 + 2 * pad, x1 - x0 + 2 * pad), 255, np.uint8)
+    out[pad : pad + y1 - y0, pad : pad + x1 - x0] = np.where(grown > 0, image[y0:y1, x0:x1], 255)
+    return out

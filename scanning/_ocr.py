@@ -1,0 +1,178 @@
+"""Reading handwritten answers: the OCR backend interface and :func:`read_answer`.
+
+A backend reads *tight line crops* (recognition only; no text detection on small crops) and
+answers two questions:
+
+- ``recognize(crops, charset=None)``: what is written, with a calibrated confidence (the
+  probability of the decoded string under the recognizer), optionally decoding only ``charset``;
+- ``verify(crop, candidates, charset=None)``: the probability of each candidate string, e.g. the
+  answer key's own spellings. Asking "is this the key?" is far more precise than reading and
+  comparing: a student's "17" that the reader hesitates on (1 or 7?) can still be verified as 17
+  or as not-17 with high certainty.
+
+:func:`read_answer` puts it together for one writing box: crop to ink (:mod:`scanning._ink`),
+split a stacked fraction, recognise, verify the key, and return a :class:`TextReading` that
+:func:`scanning.grade` takes.
+
+>>> NUMERIC
+'0123456789-./'
+>>> charset_for(NumberKey(values=[75], percent=True))
+'0123456789-./%'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from scanning._errors import OCRBackendError
+from scanning._grading import key_spellings
+from scanning._ink import find_ink, split_stacked_fraction
+from scanning._keys import ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
+
+logger = logging.getLogger(__name__)
+
+DIGITS = "0123456789"
+NUMERIC = DIGITS + "-./"
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """What a writing box says.
+
+    ``confidence``: the recognizer's probability of ``text`` (for a blank box: how sure the box is
+    empty); ``char_confidences``: each character's peak probability; ``key_probability``: the
+    probability that the writing is one of the answer key's spellings (None: not verified);
+    ``box``: the ink's ``(x, y, w, h)`` in the crop given (None for a line read as given).
+    """
+
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...] = ()
+    blank: bool = False
+    key_probability: float | None = None
+    box: tuple[int, int, int, int] | None = None
+
+    @property
+    def value(self) -> str:
+        """The text read (what :func:`scanning.grade` compares with the key)."""
+        return self.text
+
+
+@runtime_checkable
+class OCRBackend(Protocol):
+    """A text-line recognizer over tight crops (grey uint8, dark ink on light paper)."""
+
+    name: str
+
+    def recognize(self, crops: Sequence[np.ndarray], charset: str | None = None) -> list[TextReading]:
+        """Read each crop; decode only ``charset``'s characters when given."""
+        ...
+
+    def verify(self, crop: np.ndarray, candidates: Sequence[str], charset: str | None = None) -> list[float]:
+        """The probability of each candidate string being what ``crop`` says."""
+        ...
+
+    def read(
+        self, crop: np.ndarray, charset: str | None = None, candidates: Sequence[str] = ()
+    ) -> TextReading:
+        """``recognize`` one crop and ``verify`` ``candidates`` at once (``key_probability``: their sum)."""
+        ...
+
+
+BACKENDS = ("rapidocr", "paddleocr")
+
+
+def get_backend(name: str = "rapidocr", **options: Any) -> OCRBackend:
+    """Make an OCR backend by name (models load lazily, on first use).
+
+    >>> get_backend().name
+    'rapidocr'
+    >>> get_backend("tesseract")
+    Traceback (most recent call last):
+    ...
+    scanning._errors.OCRBackendError: unknown OCR backend 'tesseract'; choose one of rapidocr, paddleocr
+    """
+    if name == "rapidocr":
+        from scanning._ocr_rapid import RapidOCRBackend
+
+        return RapidOCRBackend(**options)
+    if name == "paddleocr":
+        from scanning._ocr_paddle import PaddleOCRBackend
+
+        return PaddleOCRBackend(**options)
+    raise OCRBackendError(f"unknown OCR backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+AnyKey = ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey
+
+
+def charset_for(key: AnyKey | None) -> str | None:
+    """The characters a field's answer may use: numeric for a number without units, else all."""
+    if isinstance(key, NumberKey) and not key.units:
+        return NUMERIC + ("%" if key.percent else "")
+    return None
+
+
+def read_answer(
+    crop: np.ndarray,
+    key: AnyKey | None = None,
+    backend: OCRBackend | None = None,
+    *,
+    charset: str | None = None,
+) -> TextReading:
+    """Read one writing box's interior (grey uint8) and, given its key, verify the key's spellings.
+
+    ``charset`` defaults to :func:`charset_for` the key. A blank box reads as ``""`` with
+    ``blank=True``. Raises :class:`~scanning.BadImageError` for a crop that is not a grey image.
+    """
+    backend = backend or _default_backend()
+    charset = charset if charset is not None else charset_for(key)
+    ink = find_ink(crop)
+    if ink.blank or ink.image is None:
+        return TextReading("", ink.confidence, blank=True, key_probability=0.0 if key else None, box=None)
+    candidates = key_spellings(key) if key is not None else []
+    stacked = split_stacked_fraction(ink.image) if charset is None or "/" in charset else None
+    if stacked is not None:
+        reading = _read_stacked(backend, stacked, candidates)
+    else:
+        reading = backend.read(ink.image, charset, candidates)
+    return TextReading(
+        reading.text, reading.confidence, reading.char_confidences, False, reading.key_probability, ink.box
+    )
+
+
+def _read_stacked(backend: OCRBackend, stacked: Any, candidates: list[str]) -> TextReading:
+    """Read numerator and denominator apart; the fraction's probability is their product."""
+    pairs = []
+    for candidate in candidates:
+        body = candidate[1:] if candidate.startswith("-") else candidate
+        if candidate.startswith("-") == stacked.negative and body.count("/") == 1:
+            pairs.append(body.split("/"))
+    single = pairs if len(pairs) == 1 else []  # one pair: verify it in the reading pass itself
+    top = backend.read(stacked.numerator, DIGITS, [p[0] for p in single])
+    bottom = backend.read(stacked.denominator, DIGITS, [p[1] for p in single])
+    key_p = None
+    if single:
+        key_p = (top.key_probability or 0.0) * (bottom.key_probability or 0.0)
+    elif candidates:
+        tops = backend.verify(stacked.numerator, [p[0] for p in pairs], DIGITS) if pairs else []
+        bottoms = backend.verify(stacked.denominator, [p[1] for p in pairs], DIGITS) if pairs else []
+        key_p = min(1.0, sum(a * b for a, b in zip(tops, bottoms, strict=True)))
+    text = f"{'-' if stacked.negative else ''}{top.text}/{bottom.text}"
+    chars = top.char_confidences + (1.0,) + bottom.char_confidences
+    return TextReading(text, top.confidence * bottom.confidence, chars, key_probability=key_p)
+
+
+_DEFAULT: OCRBackend | None = None
+
+
+def _default_backend() -> OCRBackend:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = get_backend()
+    return _DEFAULT
