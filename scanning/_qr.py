@@ -92,12 +92,13 @@ def qr_modules(text: str) -> list[list[bool]]:
     """The QR symbol for ``text`` as rows of dark (True) / light modules, without quiet zone.
 
     segno (pure Python, no dependencies) picks the smallest version at error level M (15% of the
-    symbol may be damaged).
+    symbol may be damaged). The mask pattern is fixed: every mask is valid QR, and scoring all eight
+    (segno's default) costs 5.5 ms a page, three quarters of the encoding time.
 
     >>> len(qr_modules("HW1|hw-2026-05|s001|2/3|5f3a9c01"))
     29
     """
     import segno
 
-    symbol = segno.make_qr(text, error="m", boost_error=True)
+    symbol = segno.make_qr(text, error="m", boost_error=True, mask=2)
     return [[bool(v) for v in row] for row in symbol.matrix]

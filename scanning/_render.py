@@ -35,7 +35,7 @@ import numpy as np
 
 from scanning._geometry import ARUCO_DICTIONARY, Marker, PageLayout, Rect, Text
 from scanning._layout import layout_pages
-from scanning._qr import encode_payload, page_payload, qr_modules
+from scanning._qr import encode_payload, layout_checksum, page_payload, qr_modules
 from scanning._spec import SheetSpec, load_spec
 from scanning._text import PT_TO_MM, register_fonts, text_runs, text_width
 
@@ -199,12 +199,23 @@ class _PageDrawer:
             self.c.drawString(x_pt, self.y(t.y), run)
             x_pt += stringWidth(run, font, t.size)
 
-    def draw(self) -> None:
+    def draw_fixed(self) -> None:
+        """What every student's copy of this page shares: markers, bubbles, boxes."""
         for marker in self.page.markers:
             self.marker(marker)
-        self.qr()
         self.bubbles()
         self.boxes()
+
+    def draw(self, forms: dict[str, str]) -> None:
+        """The page; its fixed part is drawn once per layout as a form (XObject) and reused."""
+        checksum = layout_checksum(self.page)
+        if checksum not in forms:
+            forms[checksum] = f"layout{checksum}"
+            self.c.beginForm(forms[checksum])
+            self.draw_fixed()
+            self.c.endForm()
+        self.c.doForm(forms[checksum])
+        self.qr()
         for t in self.page.texts:
             self.text(t)
 
@@ -222,9 +233,10 @@ def write_pdf(pages: list[PageLayout], out: str | Path | IO[bytes], title: str =
     canvas = Canvas(target, pageCompression=1, invariant=1)
     canvas.setTitle(title)
     canvas.setCreator("homework-loop scanning")
+    forms: dict[str, str] = {}
     for done, page in enumerate(pages, start=1):
         canvas.setPageSize((page.width_mm * MM, page.height_mm * MM))
-        _PageDrawer(canvas, page).draw()
+        _PageDrawer(canvas, page).draw(forms)
         canvas.showPage()
         if progress is not None:
             progress(done, len(pages))
