@@ -285,5 +285,5 @@ def layout_pages(spec: SheetSpec | dict[str, object] | str) -> dict[str, tuple[P
     Accepts what :func:`scanning.load_spec` accepts. The reader uses
     ``layout_pages(spec)[payload.student_id][payload.page_index]`` and compares checksums.
     """
-    spec = load_spec(spec)  # type: ignore[arg-type]
+    spec = load_spec(spec)
     return {student.id: student_pages(spec, student) for student in spec.students}

@@ -94,9 +94,10 @@ class _Field(_Model):
 
     @model_validator(mode="after")
     def _key_fits_field(self) -> _Field:
-        expected = _KEY_KINDS.get(getattr(self, "type", ""))
+        field_type = getattr(self, "type", "")
+        expected = _KEY_KINDS.get(field_type)
         if self.key is not None and expected is not None and not isinstance(self.key, expected[1]):
-            raise ValueError(f"a {self.type} field needs a {expected[0]!r} key, not {self.key.kind!r}")
+            raise ValueError(f"a {field_type} field needs a {expected[0]!r} key, not {self.key.kind!r}")
         return self
 
 

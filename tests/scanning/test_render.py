@@ -81,6 +81,18 @@ def test_layout_fits_paginates_and_nothing_overlaps(paper: str) -> None:
     assert seen_order == list(range(len(spec.fields)))
 
 
+def test_printed_text_stays_off_bubbles_and_boxes() -> None:
+    for spec in (_big_spec(), load_spec(EXAMPLE)):
+        for page in next(iter(scanning.layout_pages(spec).values())):
+            parts = _parts(page)
+            for text in page.texts:
+                size_mm = text.size * 25.4 / 72
+                x = text.x - (text_width(text.text, text.size) / 2 if text.anchor == "middle" else 0)
+                bbox = (x, text.y - 0.75 * size_mm, x + text_width(text.text, text.size), text.y + 0.2 * size_mm)
+                for field_id, part in parts:
+                    assert not _overlap(bbox, part), f"{text.text!r} overlaps {field_id}"
+
+
 def test_markers_sit_at_the_corners_with_distinct_ids_and_clear_of_qr() -> None:
     for paper, (width, height) in scanning.PAPER_SIZES_MM.items():
         page = scanning.layout_pages(_big_spec(paper))["a2"][0]
