@@ -37,10 +37,15 @@ def render(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     count = sum(len(p) for p in pages.values())
-    with tqdm(total=count, desc="PDF", unit="page") as bar:
-        scanning.render_pdf(spec, out, progress=lambda done, total: bar.update(done - bar.n))
-    typer.echo(f"{out}: {count} pages for {len(spec.students)} students")
-    if png is not None:
-        with tqdm(total=count, desc="PNG", unit="page") as bar:
-            written = scanning.render_png(spec, png, dpi, progress=lambda done, total: bar.update(done - bar.n))
-        typer.echo(f"{png}: {len(written)} PNG + JSON pairs at {dpi:g} dpi")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tqdm(total=count, desc="PDF", unit="page") as bar:
+            scanning.render_pdf(spec, out, progress=lambda done, total: bar.update(done - bar.n))
+        typer.echo(f"{out}: {count} pages for {len(spec.students)} students")
+        if png is not None:
+            with tqdm(total=count, desc="PNG", unit="page") as bar:
+                written = scanning.render_png(spec, png, dpi, progress=lambda done, total: bar.update(done - bar.n))
+            typer.echo(f"{png}: {len(written)} PNG + JSON pairs at {dpi:g} dpi")
+    except OSError as exc:
+        typer.echo(f"error: cannot write: {exc}", err=True)
+        raise typer.Exit(1) from exc

@@ -284,3 +284,7 @@ def test_cli_renders_pdf_and_pngs_and_reports_bad_specs(tmp_path: Path) -> None:
     result = runner.invoke(app, ["sheets", "render", str(bad), "--out", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and "paper" in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+    (tmp_path / "file").write_text("not a directory", encoding="utf-8")
+    result = runner.invoke(app, ["sheets", "render", str(EXAMPLE), "--out", str(tmp_path / "file" / "x.pdf")])
+    assert result.exit_code == 1 and "cannot write" in result.output
