@@ -12,6 +12,9 @@ from homework._errors import (
     ItemBankError,
     UnknownAssignmentError,
 )
+from homework._bank import ImportIssue, ImportReport, ItemBank
+from homework._graph import KnowledgeGraph
+from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
 
 __all__ = [
     "ANY_ERROR",
@@ -19,6 +22,15 @@ __all__ = [
     "CapExceededError",
     "DuplicatePageError",
     "HomeworkError",
+    "ImportIssue",
+    "ImportReport",
+    "Item",
+    "ItemBank",
     "ItemBankError",
+    "ItemType",
+    "KnowledgeGraph",
+    "KnowledgePoint",
     "UnknownAssignmentError",
+    "item_answer_key",
+    "numeric_value",
 ]
