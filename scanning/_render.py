@@ -175,7 +175,8 @@ class _PageDrawer:
             c.circle(self.x(b.cx), self.y(b.cy), b.r * MM, stroke=1, fill=0)
         for b in self.page.bubbles:
             size = OPTION_PT if len(b.option) == 1 else OPTION_PT - 1.0
-            self.text(Text(b.cx, b.cy + size * 0.36 * PT_TO_MM, b.option, size, OPTION_GREY, "middle"))
+            shown = "−" if b.option == "-" else b.option  # a true minus sign reads better than "-"
+            self.text(Text(b.cx, b.cy + size * 0.36 * PT_TO_MM, shown, size, OPTION_GREY, "middle"))
 
     def boxes(self) -> None:
         c = self.c
