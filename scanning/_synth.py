@@ -935,3 +935,54 @@ def generate_set(
     (out / "truth.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     log.info("generated %d pages for %d students in %s", len(pages), len(spec.students), out)
     return pages
+
+
+# --------------------------------------------------------------------------------------------
+# Checking a reader's output against the truth
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """One field as read and graded, next to its truth.
+
+    ``kind`` groups figures: the field type for bubble fields; for writing boxes ``integer``,
+    ``decimal``, ``fraction``, ``negative`` (real handwriting) or ``text`` (font stand-in).
+    ``read_right``: the bubble reading (value and status) is what the truth says (None for boxes).
+    ``auto_graded``: grading did not send it to review; ``graded_right``: its score is the score the
+    student's true answer earns (None when not auto-graded or there is no key).
+    """
+
+    page: str
+    field_id: str
+    field_type: str
+    kind: str
+    case: str
+    expected: str | None
+    expected_status: str
+    value: str | None
+    status: str
+    read_right: bool | None
+    auto_graded: bool | None
+    graded_right: bool | None
+
+
+def check_page(truth: SynthPage, reading, spec) -> list[FieldCheck]:  # noqa: ANN001 - PageReading, SheetSpec
+    """Compare one :class:`PageReading` with its truth, field by field (grading with the spec's keys)."""
+    from scanning._grading import Answer, grade
+
+    checks = []
+    for fid, fill in truth.fields.items():
+        field, got = spec.field(fid), reading.field(fid)
+        boxed = field.type == "handwriting"
+        kind = fill.number_kind if boxed and fill.written else (f"blank {field.kind}" if boxed else field.type)
+        auto = right = None
+        if field.key is not None:
+            g = grade(field.key, got)
+            auto = g.status == "graded"
+            if auto:
+                should = grade(field.key, Answer(fill.expected or ""))
+                right = fill.status != "needs_review" and abs(g.score - should.score) < 1e-9
+        read_right = None if boxed else (got.value == fill.expected and got.status == fill.status)
+        checks.append(FieldCheck(truth.file, fid, field.type, kind, fill.case, fill.expected, fill.status,
+                                 got.value, got.status, read_right, auto, right))
+    return checks
