@@ -10,6 +10,7 @@ from homework._errors import (
     DuplicatePageError,
     HomeworkError,
     ItemBankError,
+    ReviewClosedError,
     UnknownAssignmentError,
 )
 from homework._bank import ImportIssue, ImportReport, ItemBank
@@ -22,6 +23,7 @@ __all__ = [
     "CapExceededError",
     "DuplicatePageError",
     "HomeworkError",
+    "ReviewClosedError",
     "ImportIssue",
     "ImportReport",
     "Item",

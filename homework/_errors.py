@@ -10,7 +10,8 @@ the HTTP API that want to catch everything this library raises on purpose::
      ├── AssignmentError          an assignment cannot be built as asked
      │    └── CapExceededError    it would break a 双减 homework-time cap (says which and by how much)
      ├── UnknownAssignmentError   a scanned page names an assignment this library does not know
-     └── DuplicatePageError       the same page of the same student's sheet was already received
+     ├── DuplicatePageError       the same page of the same student's sheet was already received
+     └── ReviewClosedError        a review item that a teacher already resolved
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class UnknownAssignmentError(HomeworkError, KeyError):
 
 class DuplicatePageError(HomeworkError):
     """The same page of the same sheet has already been received."""
+
+
+class ReviewClosedError(HomeworkError):
+    """A review item was already resolved."""
 
 
 ANY_ERROR: tuple[type[Exception], ...] = (HomeworkError, ScanningError, RecommenderError)

@@ -1,0 +1,118 @@
+"""Scan intake on the committed fixture scans: every page gets an outcome and nothing is lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import tifffile
+
+from homework import ReviewClosedError, UnknownAssignmentError
+from homework._intake import Intake
+from homework._store import ScanStore
+
+SCANS = Path(__file__).resolve().parents[2] / "fixtures" / "scans"
+TRUTH = json.loads((SCANS / "truth.json").read_text(encoding="utf-8"))
+
+
+def _page_file(student: str, page: int) -> Path:
+    (entry,) = [p for p in TRUTH["pages"] if p["student_id"] == student and p["page_index"] == page]
+    return SCANS / entry["file"]
+
+
+@pytest.fixture(scope="module")
+def ocr():
+    from scanning import get_backend
+
+    return get_backend("rapidocr")
+
+
+@pytest.fixture
+def intake(tmp_path: Path, ocr) -> Intake:
+    intake = Intake(ScanStore(tmp_path / "store"), ocr=ocr)
+    intake.register(SCANS / "spec.json")
+    return intake
+
+
+def test_pages_of_one_sheet_complete_it_in_any_order_across_uploads(intake: Intake) -> None:
+    second = intake.receive(_page_file("st02", 1))
+    assert [p.status for p in second.pages] == ["read"]
+    assert second.completed_sheets == ()
+    assert intake.missing_pages("fx-scan-1")["st02"] == [0]
+
+    first = intake.receive(_page_file("st02", 0))
+    assert first.completed_sheets == (("fx-scan-1", "st02"),)
+    assert "st02" not in intake.missing_pages("fx-scan-1")
+    answers = [a for a in intake.store.answers("fx-scan-1") if a["student_id"] == "st02"]
+    assert len(answers) == len({a["field_id"] for a in answers}) > 10
+
+
+def test_the_same_page_twice_is_kept_but_not_graded_again(intake: Intake) -> None:
+    path = _page_file("st01", 0)
+    intake.receive(path)
+    before = intake.store.answers("fx-scan-1")
+    again = intake.receive(path)
+    (page,) = again.pages
+    assert page.status == "duplicate"
+    assert "already accepted" in page.message
+    assert intake.store.answers("fx-scan-1") == before
+    name, data = intake.store.upload_of(page.page_id)
+    assert data == path.read_bytes() and name == path.name
+
+
+def test_many_students_pages_mixed_in_one_file(intake: Intake, tmp_path: Path) -> None:
+    picks = [("st03", 1), ("st01", 0), ("st03", 0), ("st01", 1)]
+    pages = [cv2.imread(str(_page_file(s, p)), cv2.IMREAD_GRAYSCALE) for s, p in picks]
+    tiff = tmp_path / "batch.tif"
+    with tifffile.TiffWriter(tiff) as writer:
+        for page in pages:
+            writer.write(page, compression="zlib")
+    report = intake.receive(tiff)
+    assert [(p.status, p.student_id, p.sheet_page) for p in report.pages] == [
+        ("read", s, p) for s, p in picks
+    ]
+    assert sorted(report.completed_sheets) == [("fx-scan-1", "st01"), ("fx-scan-1", "st03")]
+
+
+def test_unreadable_and_foreign_pages_are_kept_with_their_reason(intake: Intake) -> None:
+    junk = intake.receive(b"GIF89a not a scan", name="junk.gif")
+    truncated = intake.receive(_page_file("st04", 0).read_bytes()[:5000], name="cut.jpg")
+    blank = intake.receive(cv2.imencode(".png", np.full((1700, 1200), 250, np.uint8))[1].tobytes(), name="blank.png")
+    statuses = [r.pages[0].status for r in (junk, truncated, blank)]
+    assert statuses == ["bad_image", "bad_image", "not_registered"]
+    kept = intake.store.pages(status="bad_image") + intake.store.pages(status="not_registered")
+    assert {intake.store.upload_of(p.page_id)[0] for p in kept} == {"junk.gif", "cut.jpg", "blank.png"}
+    assert all("kept for a human" in r.pages[0].message for r in (junk, truncated, blank))
+
+
+def test_a_page_of_an_unknown_assignment_is_kept(tmp_path: Path, ocr) -> None:
+    spec = json.loads((SCANS / "spec.json").read_text(encoding="utf-8"))
+    spec["assignment_id"] = "another-hw"
+    intake = Intake(ScanStore(tmp_path / "store"), ocr=ocr)
+    intake.register(spec)
+    (page,) = intake.receive(_page_file("st05", 1)).pages
+    assert page.status == "unknown_assignment"
+    assert page.assignment_id == "fx-scan-1"
+    with pytest.raises(UnknownAssignmentError, match="fx-scan-1"):
+        intake.missing_pages("fx-scan-1")
+
+
+def test_a_teacher_resolves_the_review_queue(intake: Intake) -> None:
+    intake.receive(_page_file("st01", 0))
+    queue = intake.store.reviews(assignment_id="fx-scan-1")
+    assert queue, "the fixture page has answers flagged for review"
+    item = queue[0]
+    assert item.crop_sha256 is not None
+    crop = cv2.imdecode(np.frombuffer(intake.store.get_blob(item.crop_sha256), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert crop is not None and crop.size > 0
+    spec = intake.spec("fx-scan-1")
+    key = spec.field(item.field_id).key
+    assert key is not None
+    answer = intake.resolve(item.review_id, "A", teacher="t-wang")
+    assert answer["grade_status"] == "graded" and answer["graded_by"] == "t-wang"
+    assert item.review_id not in {r.review_id for r in intake.store.reviews()}
+    with pytest.raises(ReviewClosedError, match="already resolved"):
+        intake.resolve(item.review_id, "B", teacher="t-wang")
