@@ -111,6 +111,16 @@ class Intake:
             raise UnknownAssignmentError(f"assignment {assignment_id!r} is not registered")
         return load_spec(specs[assignment_id])
 
+    def sheets_pdf(self, assignment_id: str) -> bytes:
+        """Every student's answer sheet of a registered assignment, as one printable PDF."""
+        from io import BytesIO
+
+        from scanning import render_pdf
+
+        out = BytesIO()
+        render_pdf(self.spec(assignment_id), out)
+        return out.getvalue()
+
     def _sheet_reader(self) -> SheetReader | None:
         if self._reader is None:
             specs = list(self.store.specs().values())

@@ -1,0 +1,23 @@
+"""Settings of the HTTP service, read from the environment (prefix ``HOMEWORK_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """What a deployment configures. Nothing is read at import: call ``Settings()`` in the app factory.
+
+    ``api_keys``: the keys scanner stations and teachers' platforms send in ``X-API-Key``; an empty
+    list leaves the service open (a single machine on a school network, or tests).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HOMEWORK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("homework-data")
+    api_keys: list[str] = Field(default_factory=list)
+    ocr_backend: str = "rapidocr"
+    max_upload_mb: int = Field(200, ge=1)
