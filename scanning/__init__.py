@@ -49,7 +49,9 @@ from scanning._ocr import (
     get_backend,
     read_answer,
 )
+from scanning._omr import BubbleFill, FieldReading, read_field
 from scanning._qr import QRPayload, decode_payload, encode_payload, layout_checksum, page_payload
+from scanning._read import PageFailure, PageReading, PageResult, SheetReader, read_file, read_page
 from scanning._register import Registration, detect_markers, register
 from scanning._render import PixelGeometry, rasterize, render_page_images, render_pdf, render_png
 from scanning._spec import (
@@ -106,6 +108,16 @@ __all__ = [
     "iter_pages",
     "load_pages",
     "register",
+    # reading scans: OMR and the page pipeline (scanning/_omr.py, _read.py)
+    "BubbleFill",
+    "FieldReading",
+    "PageFailure",
+    "PageReading",
+    "PageResult",
+    "SheetReader",
+    "read_field",
+    "read_file",
+    "read_page",
     # rendering (scanning/_render.py)
     "PixelGeometry",
     "rasterize",
