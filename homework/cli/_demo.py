@@ -1,0 +1,66 @@
+"""``homework demo``: print a class's sheets, fill them with real handwriting, scan, grade, summarise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from homework.cli._app import app
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PDF, the scans and the store.")] = Path("demo-out"),
+    students: Annotated[int, typer.Option("--students", min=1, max=200, help="Class size.")] = 12,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated pencils and scanners.")] = 2026,
+) -> None:
+    """Run the paper loop on the fixtures: sheets -> pencil -> scanner -> reading -> grades."""
+    from tqdm import tqdm
+
+    from homework._demo import run_demo
+
+    bars: dict[str, Any] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        label = {"fill_and_scan": "fill + scan (students)", "receive_scans": "read + grade (pages)"}.get(step, step)
+        if step not in bars:
+            for earlier in bars.values():
+                earlier.close()  # one bar at a time: the steps run one after another
+            bars[step] = tqdm(total=total, desc=label, unit="", leave=True)
+        bars[step].update(done - bars[step].n)
+
+    try:
+        summary = run_demo(out, seed=seed, students=students, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    _print(summary)
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to ``width`` terminal columns (a hanzi takes two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
+def _print(s: Any) -> None:
+    typer.echo(f"\n{s.assignment_id}: {len(s.students)} students, {s.pages} pages; sheets: {s.pdf}")
+    typer.echo(f"{'student':<10} {'name':<12} {'score':>11} {'auto':>5} {'review':>6}")
+    for r in s.students:
+        typer.echo(f"{r.student_id:<10} {_pad(r.name, 12)} {r.score:>5g} / {r.max_score:<3g} {r.auto_graded:>5} {r.to_review:>6}")
+    auto = sum(r.auto_graded for r in s.students)
+    review = sum(r.to_review for r in s.students)
+    typer.echo(f"answers auto-graded: {auto}, sent to the teacher's review queue: {review}")
+    right, total = s.bubble_fields_right
+    hw_right, hw_auto = s.handwriting_auto_right
+    typer.echo(f"against the generator's truth: bubble fields read right {right}/{total}; "
+               f"handwritten answers auto-graded right {hw_right}/{hw_auto} (of {s.handwriting_boxes} boxes)")
+    if s.kept_for_human:
+        typer.echo("pages kept for a human: " + "; ".join(s.kept_for_human))
+    read_s = s.seconds.get("receive_scans", 0.0)
+    typer.echo("timing: " + ", ".join(f"{k} {v:.1f} s" for k, v in s.seconds.items())
+               + f"; reading {s.pages_read / read_s if read_s else 0:.1f} pages/s incl. OCR and storage")

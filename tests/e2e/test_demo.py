@@ -1,0 +1,50 @@
+"""``homework demo`` end to end: print, fill with real handwriting, scan, read, grade, summarise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from homework._demo import run_demo
+from homework.cli import _commands  # noqa: F401  (registers every command)
+from homework.cli._app import app
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    steps: list[str] = []
+    out = tmp_path_factory.mktemp("demo")
+    result = run_demo(out, students=3, seed=5, progress=lambda step, done, total: steps.append(step))
+    return result, steps
+
+
+def test_every_step_runs_and_reports_progress(summary) -> None:  # noqa: ANN001
+    result, steps = summary
+    assert list(result.seconds) == ["load_class", "print_sheets", "fill_and_scan", "receive_scans"]
+    assert {"fill_and_scan", "receive_scans"} <= set(steps)
+    assert result.pdf.read_bytes()[:5] == b"%PDF-"
+    assert len(list((result.out / "scans").glob("*.jpg"))) == result.pages == 3
+
+
+def test_every_page_is_read_and_graded_against_the_truth(summary) -> None:  # noqa: ANN001
+    result, _ = summary
+    assert result.pages_read == result.pages and result.kept_for_human == ()
+    right, total = result.bubble_fields_right
+    assert total == 3 * 8 and right == total  # 8 bubble fields per sheet of the example spec
+    hw_right, hw_auto = result.handwriting_auto_right
+    assert hw_right == hw_auto and hw_auto >= 3
+    assert [s.student_id for s in result.students] == ["s2301", "s2302", "s2303"]
+    for s in result.students:
+        assert 0 <= s.score <= s.max_score == 10
+        assert s.auto_graded + s.to_review >= 9  # every keyed field is graded or queued for review
+
+
+def test_cli_prints_the_summary(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    run = CliRunner().invoke(app, ["demo", "--out", str(out), "--students", "2", "--seed", "9"])
+    assert run.exit_code == 0, run.output
+    assert "g7-math-w03: 2 students, 2 pages" in run.output
+    assert "bubble fields read right 16/16" in run.output
+    assert (out / "sheets.pdf").exists() and (out / "store").is_dir()
