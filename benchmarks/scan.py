@@ -39,7 +39,7 @@ Figure = tuple[str, float, str]
 
 def digit_bank() -> tuple[Any, str]:
     """The real digits to write with, and a line saying which set it is."""
-    from scanning._synth import DigitBank
+    from scanning import DigitBank
 
     if SHARED_DIGITS.exists():
         return DigitBank.load(SHARED_DIGITS), f"digits: {SHARED_DIGITS} (5,000 MNIST test digits)"
@@ -49,7 +49,7 @@ def digit_bank() -> tuple[Any, str]:
 
 def profiles(count: int, seed: int) -> list[Any]:
     """``count`` damage profiles: scanners at 150/200/300 dpi fed 4 ways round, and phone photos, shuffled."""
-    from scanning._synth import phone, scanner
+    from scanning import phone, scanner
 
     cycle = [scanner(dpi, turns) for dpi in (150, 200, 300) for turns in range(4)]
     cycle += [phone(15), phone(12), phone(8), phone(15, dpi=150)]
@@ -68,8 +68,7 @@ def accuracy_spec(students: int) -> dict[str, Any]:
 
 def read_set(images: Path, spec: Any, truth: list[Any], progress: bool) -> tuple[list[Any], list[Any], list[str]]:
     """Read every page; return the field checks, the pages with their readings, and failures."""
-    from scanning._read import SheetReader
-    from scanning._synth import check_page
+    from scanning import SheetReader, check_page
 
     reader = SheetReader(spec)
     checks, pages, failures = [], [], []
@@ -136,8 +135,7 @@ def make_speed_page(kind: str, folder: Path, bank: Any) -> tuple[Any, Path]:
     """A one-student sheet with 20 single-choice questions or 10 number boxes, filled and scanned at 200 dpi."""
     from dataclasses import replace
 
-    from scanning import load_spec
-    from scanning._synth import generate_set, scanner
+    from scanning import generate_set, load_spec, scanner
 
     if kind == "bubbles":
         fields = [{"id": f"q{i}", "type": "single_choice", "options": 4, "key": {"correct": "ABCD"[i % 4]}} for i in range(20)]
@@ -152,8 +150,7 @@ def make_speed_page(kind: str, folder: Path, bank: Any) -> tuple[Any, Path]:
 
 def time_page(spec: Any, path: Path, repeats: int) -> float:
     """Median seconds from the JPEG file to graded answers, on one core."""
-    from scanning import grade
-    from scanning._read import SheetReader
+    from scanning import SheetReader, grade
 
     reader = SheetReader(spec)
 
@@ -194,8 +191,7 @@ def speed_figures(bank: Any, repeats: int) -> list[Figure]:
 
 
 def generated_set(pages: int, seed: int, folder: Path, bank: Any, progress: bool) -> tuple[Any, list[Any]]:
-    from scanning import load_spec
-    from scanning._synth import generate_set
+    from scanning import generate_set, load_spec
 
     spec = load_spec(accuracy_spec(max(1, pages // 2)))
 
@@ -223,8 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.images and not (args.spec and args.truth):
         parser.error("--images needs --spec and --truth")
 
-    from scanning import load_spec
-    from scanning._synth import read_truth
+    from scanning import load_spec, read_truth
 
     bank, source = digit_bank()
     notes = [source]

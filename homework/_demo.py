@@ -95,7 +95,7 @@ def print_sheets(spec: Any, out: Path) -> Path:
 
 def scan_profiles() -> list[Any]:
     """How the demo's pages come back: a school's scanner at 200/300 dpi, some sideways, two phone photos."""
-    from scanning._synth import phone, scanner
+    from scanning import phone, scanner
 
     return [scanner(200, 0), scanner(200, 2), scanner(300, 0), phone(12), scanner(150, 1), scanner(200, 0),
             scanner(200, 3), phone(8)]
@@ -103,7 +103,7 @@ def scan_profiles() -> list[Any]:
 
 def fill_and_scan(spec: Any, out: Path, seed: int, progress: Progress | None = None) -> list[Any]:
     """Step 3: students fill their sheets in pencil; the pages come back as scanned JPEG files."""
-    from scanning._synth import DigitBank, generate_set
+    from scanning import DigitBank, generate_set
 
     report = (lambda done, total: progress("fill_and_scan", done, total)) if progress else None
     return generate_set(spec, out / "scans", scan_profiles(), DigitBank.load(DIGITS), seed=seed, progress=report)

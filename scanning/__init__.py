@@ -67,6 +67,21 @@ from scanning._spec import (
     TrueFalse,
     load_spec,
 )
+from scanning._synth import (
+    Degradation,
+    DigitBank,
+    FieldCheck,
+    FieldFill,
+    HandStyle,
+    SynthPage,
+    check_page,
+    degrade,
+    fill_page,
+    generate_set,
+    phone,
+    read_truth,
+    scanner,
+)
 
 __all__ = [
     # sheets: spec, layout, QR payload (scanning/_spec.py, _layout.py, _geometry.py, _qr.py)
@@ -153,6 +168,20 @@ __all__ = [
     "get_backend",
     "read_answer",
     "split_stacked_fraction",
+    # filled, damaged test pages with ground truth (scanning/_synth.py)
+    "Degradation",
+    "DigitBank",
+    "FieldCheck",
+    "FieldFill",
+    "HandStyle",
+    "SynthPage",
+    "check_page",
+    "degrade",
+    "fill_page",
+    "generate_set",
+    "phone",
+    "read_truth",
+    "scanner",
     "BadImageError",
     "OCRBackendError",
     "PageNotRegisteredError",

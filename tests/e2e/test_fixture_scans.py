@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scanning import load_spec
+from scanning import FieldCheck, PageReading, SheetReader, SynthPage, check_page, load_spec, read_truth
 from scanning._omr import EMPTY, FILLED
-from scanning._read import PageReading, SheetReader
-from scanning._synth import FieldCheck, SynthPage, check_page, read_truth
 
 SCANS = Path(__file__).resolve().parents[2] / "fixtures" / "scans"
 REGENERATE = "if the sheet layout changed on purpose, run .venv/bin/python fixtures/scans/make_fixtures.py"
