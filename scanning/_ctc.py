@@ -74,6 +74,12 @@ def string_probability(
     emit = probs[:, ext]
     for pos, column in (aliases or {}).items():
         emit[:, 2 * pos + 1] += probs[:, column]
+        # next to its alias, an aliased label behaves like a repeat: a blank must separate them,
+        # so one wide glyph cannot be split into both ("1" + "/" from a single written 1)
+        if pos > 0 and labels[pos - 1] == column:
+            skip[2 * pos + 1] = False
+        if pos + 1 < len(labels) and labels[pos + 1] == column:
+            skip[2 * pos + 3] = False
     alpha = np.zeros(n)
     alpha[0] = emit[0, 0]
     alpha[1] = emit[0, 1]

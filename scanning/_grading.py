@@ -199,10 +199,7 @@ def key_spellings(key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey
     ['北京', 'Beijing', 'beijing']
     """
     if isinstance(key, NumberKey):
-        out = list(key.spellings)
-        for value in key.values:
-            out.extend(_number_forms(value))
-        return list(dict.fromkeys(out))
+        return list(key.spellings)
     if isinstance(key, TextKey):
         out = []
         for text in key.accepted:
@@ -211,15 +208,22 @@ def key_spellings(key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey
     return []
 
 
-def _number_forms(value: float) -> list[str]:
+def number_forms(value: float) -> list[str]:
+    """How a number is usually written: a short decimal (also without its leading 0), a fraction.
+
+    >>> number_forms(0.75), number_forms(-2.0), number_forms(1 / 3)
+    (['0.75', '.75', '3/4'], ['-2'], ['1/3'])
+    """
     sign = "-" if value < 0 else ""
     magnitude = abs(value)
     if float(magnitude).is_integer():
         return [f"{sign}{int(magnitude)}"]
-    decimal = f"{magnitude:.10f}".rstrip("0")
-    forms = [sign + decimal]
-    if decimal.startswith("0."):
-        forms.append(sign + decimal[1:])
+    forms = []
+    decimal = f"{magnitude:.4f}".rstrip("0")
+    if abs(float(decimal) - magnitude) < 1e-9:
+        forms.append(sign + decimal)
+        if decimal.startswith("0."):
+            forms.append(sign + decimal[1:])
     frac = Fraction(magnitude).limit_denominator(100)
     if abs(float(frac) - magnitude) < 1e-9:
         forms.append(f"{sign}{frac.numerator}/{frac.denominator}")
@@ -240,6 +244,8 @@ def grade(
     Grade(score=0.0, max_score=1.0, correct=False, status='graded', reason="'上海' is not an accepted answer")
     >>> grade(parse_key({"kind": "choice", "correct": "B"}), Answer({"A", "B"}, status="needs_review")).reason
     'the reader flagged this answer (needs_review)'
+    >>> grade(parse_key({"kind": "number", "values": [7]}), Answer("", confidence=0.99))
+    Grade(score=0.0, max_score=1.0, correct=False, status='graded', reason='no answer')
     """
     points = key.points
     if getattr(reading, "status", "ok") == "needs_review":
@@ -253,6 +259,8 @@ def grade(
         return _review(points, f"confidence {confidence:.2f} < {threshold:.2f}")
     if key_p is not None and key_p > 1.0 - threshold:
         return _review(points, f"the key is still plausible (p={key_p:.3f})")
+    if _is_blank(reading.value) and key.kind != "score":
+        return Grade(0.0, points, False, "graded", "no answer")
     try:
         score, reason = _SCORERS[key.kind](key, reading.value)
     except _Unreadable as exc:
@@ -281,6 +289,14 @@ def _near_key(key: NumberKey, value: Any) -> bool:
         return False
     said = _squash(value)
     return any(said == _squash(spelling) for spelling in key_spellings(key))
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list | tuple | set | frozenset) and not value
 
 
 class _Unreadable(Exception):

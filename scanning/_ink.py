@@ -88,10 +88,11 @@ def find_ink(crop: np.ndarray, *, delta: float = 0.0, margin: float = 0.15) -> I
         return InkCrop(None, (0, 0, w, h), True, 0, 0.2)
     strongest = float(darkness.max())
     threshold = delta or max(28.0, strongest / 3.0)
-    raw = (darkness > threshold).astype(np.uint8)
+    # hysteresis: faint pencil joins the writing when it touches a clearly dark stroke
+    raw = (darkness > max(18.0, threshold / 2)).astype(np.uint8)
     mask = raw.copy()
     _clear_border_lines(mask)
-    keep = _keep_writing(mask)
+    keep = _keep_writing(mask, darkness > threshold)
     if keep is None:
         faint = strongest > 20
         return InkCrop(None, (0, 0, w, h), True, 0, 0.6 if faint else 0.99)
@@ -108,11 +109,15 @@ def find_ink(crop: np.ndarray, *, delta: float = 0.0, margin: float = 0.15) -> I
     return InkCrop(clean.astype(np.uint8), (x0, y0, x1 - x0, y1 - y0), False, pixels, confidence)
 
 
-def _clear_border_lines(mask: np.ndarray, band: float = 0.12, fill: float = 0.5) -> None:
-    """Erase rows/columns near an edge that are mostly ink: remnants of the printed box border."""
+def _clear_border_lines(mask: np.ndarray, band: float = 0.06, fill: float = 0.6) -> None:
+    """Erase rows/columns within a few pixels of an edge that are mostly ink: the box's border.
+
+    The band is narrow (registration leaves the border a few pixels off) so that a "1" written
+    close to the edge is not mistaken for a border line.
+    """
     h, w = mask.shape
-    rows = max(2, round(band * h))
-    cols = max(2, round(band * w), rows)
+    rows = min(8, max(3, round(band * h)))
+    cols = rows
     row_fill = mask.mean(axis=1)
     col_fill = mask.mean(axis=0)
     for idx in (*range(rows), *range(h - rows, h)):
@@ -123,22 +128,25 @@ def _clear_border_lines(mask: np.ndarray, band: float = 0.12, fill: float = 0.5)
             mask[:, idx] = 0
 
 
-def _keep_writing(mask: np.ndarray) -> np.ndarray | None:
-    """Keep the connected components that look like writing; drop specks and edge slivers."""
+def _keep_writing(mask: np.ndarray, strong: np.ndarray) -> np.ndarray | None:
+    """Keep the components that look like writing (with a ``strong`` pixel); drop specks, slivers."""
     import cv2
 
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return None
+    dark = np.bincount(labels[strong], minlength=n)[1:] > 0
     h, w = mask.shape
     areas = stats[1:, cv2.CC_STAT_AREA]
-    tallest = int(stats[1:, cv2.CC_STAT_HEIGHT].max())
-    if tallest < max(4, 0.08 * h) or areas.max() < 12:
+    if not dark.any():
+        return None
+    tallest = int(stats[1:, cv2.CC_STAT_HEIGHT][dark].max())
+    if tallest < max(4, 0.08 * h) or areas[dark].max() < 12:
         return None
     min_area = max(4.0, (0.05 * tallest) ** 2 * 3.0)
     x, y, cw, ch, area = (stats[1:, i] for i in range(5))
     touches = (x == 0) | (y == 0) | (x + cw == w) | (y + ch == h)
-    sliver = touches & ((cw <= 2) | (ch <= 2) | (area < 1.2 * min_area))
+    sliver = touches & ((cw <= 2) | (ch <= 2) | (area < 1.2 * min_area)) | ~dark
     big = (area >= min_area) & ~sliver
     if not big.any():
         return None
@@ -175,16 +183,16 @@ def split_stacked_fraction(image: np.ndarray) -> StackedFraction | None:
     """
     import cv2
 
-    mask = (image < 160).astype(np.uint8)
+    mask = (image < 200).astype(np.uint8)
     if not mask.any():
         return None
     x0, y0, x1, y1 = _bounds(mask)
-    length = max(8, round(0.3 * (x1 - x0)))
+    length = max(8, round(0.25 * (x1 - x0)))
     flat = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
     for i in sorted(range(1, n), key=lambda j: -stats[j, cv2.CC_STAT_WIDTH]):
         bar = tuple(int(v) for v in stats[i, :4])
-        if bar[2] > 2 * bar[3]:
+        if bar[2] > 4 * bar[3]:
             found = _rows_around(image, mask, labels == i, bar, y1 - y0)
             if found is not None:
                 return found
@@ -198,16 +206,21 @@ def _rows_around(
     import cv2
 
     bx, by, bw, bh = bar
+    near_above = mask[max(0, by - 3) : by, bx : bx + bw].any(axis=0)
+    near_below = mask[by + bh : by + bh + 3, bx : bx + bw].any(axis=0)
+    crossing = int((near_above & near_below).sum())
+    if crossing > max(1, bh, 0.25 * bw):
+        return None  # a stroke runs through the bar: a crossed 7, a 4, a + ...
     rest = mask.copy()
-    rest[cv2.dilate(bar_mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
+    rest[cv2.dilate(bar_mask.astype(np.uint8), np.ones((5, 7), np.uint8)) > 0] = 0  # the bar and its rim
     n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     top = np.zeros_like(mask)
     bottom = np.zeros_like(mask)
     minus = False
     for i in range(1, n):
         x, y, cw, ch, area = (int(v) for v in stats[i, :5])
-        if area < 3:
-            continue
+        if area < max(6, 0.02 * mask.sum()) and ch <= 2 * bh + 4:
+            continue  # a crumb of the bar's ends
         if x + cw <= bx + 1 and cw > 2 * ch and abs(y + ch / 2 - (by + bh / 2)) < 0.3 * ink_height:
             minus = True
         elif y + ch <= by + bh / 2 + 1:
@@ -221,8 +234,10 @@ def _rows_around(
             return None
         px0, py0, px1, py1 = _bounds(part)
         centre = (px0 + px1) / 2
-        if py1 - py0 < max(3 * bh, 0.2 * ink_height) or px1 - px0 > 1.3 * bw or not bx <= centre <= bx + bw:
+        if py1 - py0 < max(3 * bh, 0.2 * ink_height) or px1 - px0 > 1.1 * bw or not bx <= centre <= bx + bw:
             return None
+        if crossing and px1 - px0 < 0.3 * bw:
+            return None  # a narrow stem under (or over) a flat stroke: a crossed 7, not a fraction
     return StackedFraction(_cut(image, top), _cut(image, bottom), minus)
 
 

@@ -99,13 +99,16 @@ class NumberKey(_Key):
     """A number, with tolerance and the units a student may write after it.
 
     ``values`` accepts numbers or strings in any form :func:`scanning.parse_number` reads ("3/4",
-    "1 1/2", "-0.5", "１２"); they are kept as floats. An answer is right when it is within
+    "1 1/2", "-0.5", "１２"); they are kept as floats. ``spellings``: how a right answer is usually
+    written (the strings given, then each value's decimal form and, when exact, its fraction), which
+    an OCR reader verifies and a fixture generator may write. An answer is right when it is within
     ``max(abs_tol, rel_tol * |value|)`` of one value (plus a hair for floating point).
     ``units``: units accepted after the number ("cm", "厘米"); with ``unit_required`` a bare number is
     wrong. ``percent``: whether "75%" may stand for 0.75 (otherwise a percent sign makes it wrong).
 
-    >>> NumberKey(values=["1 1/2", 2]).values
-    (1.5, 2.0)
+    >>> key = NumberKey(values=["1 1/2", 2])
+    >>> key.values, key.spellings
+    ((1.5, 2.0), ('1 1/2', '1.5', '3/2', '2'))
     """
 
     kind: Literal["number"] = "number"
@@ -126,7 +129,7 @@ class NumberKey(_Key):
         raw = data.pop("value", None)
         raw = data.get("values", [raw] if raw is not None else [])
         raw = [raw] if isinstance(raw, str | int | float) else list(raw)
-        from scanning._grading import parse_number
+        from scanning._grading import number_forms, parse_number
 
         values, spellings = [], list(data.get("spellings", ()))
         for item in raw:
@@ -136,8 +139,12 @@ class NumberKey(_Key):
                     raise ValueError(f"cannot read {item!r} as a number")
                 values.append(parsed.value)
                 spellings.append(item.strip())
-            else:
+            elif isinstance(item, int | float) and not isinstance(item, bool):
                 values.append(float(item))
+            else:
+                raise ValueError(f"a key value must be a number or a string, got {item!r}")
+        for value in values:
+            spellings.extend(number_forms(value))
         data["values"] = tuple(values)
         data["spellings"] = tuple(dict.fromkeys(spellings))
         return data

@@ -141,6 +141,11 @@ def read_answer(
         reading = _read_stacked(backend, stacked, candidates)
     else:
         reading = backend.read(ink.image, charset, candidates)
+    if not reading.text.strip("/-"):
+        # ink the recognizer cannot read is not a blank answer: never let it grade as "no answer"
+        reading = TextReading(
+            reading.text, 0.0, reading.char_confidences, key_probability=reading.key_probability
+        )
     return TextReading(
         reading.text, reading.confidence, reading.char_confidences, False, reading.key_probability, ink.box
     )

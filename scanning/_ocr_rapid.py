@@ -30,7 +30,8 @@ REC_MODEL = "PP-OCRv6_rec_small.onnx"
 HEIGHT = 48
 MIN_WIDTH = 64
 # The model learnt '/' from print, where it is long and slanted; a handwritten slash between digits
-# reads as '1'. When verifying a candidate, a '/' not next to a '1' may be read as either.
+# reads as '1'. When verifying a candidate, its '/' may be read as either (but a written "12"
+# cannot verify "1/2": see scanning._ctc.string_probability).
 ALIASES = {"/": "1"}  # a single digit still gets enough frames to hold blank-digit-blank
 
 
@@ -153,9 +154,7 @@ class RapidOCRBackend:
             alias = ALIASES.get(char)
             if alias is None or alias not in self._index:
                 continue
-            neighbours = candidate[max(0, pos - 1) : pos] + candidate[pos + 1 : pos + 2]
-            if alias not in neighbours:  # "1/2" must not verify a written "12"
-                out[pos] = self._index[alias]
+            out[pos] = self._index[alias]
         return out
 
     def encode(self, text: str) -> list[int] | None:
