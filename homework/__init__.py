@@ -3,6 +3,7 @@
 Imports flow one way: ``api -> homework -> {scanning, recommender}``.
 """
 
+from homework._bank import ImportIssue, ImportReport, ItemBank
 from homework._errors import (
     ANY_ERROR,
     AssignmentError,
@@ -13,12 +14,13 @@ from homework._errors import (
     ReviewClosedError,
     UnknownAssignmentError,
 )
-from homework._bank import ImportIssue, ImportReport, ItemBank
 from homework._graph import KnowledgeGraph
 from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
+from homework._taxonomy import TAXONOMY, TagResult, tag_problem, taxonomy_graph
 
 __all__ = [
     "ANY_ERROR",
+    "TAXONOMY",
     "AssignmentError",
     "CapExceededError",
     "DuplicatePageError",
@@ -32,7 +34,10 @@ __all__ = [
     "ItemType",
     "KnowledgeGraph",
     "KnowledgePoint",
+    "TagResult",
     "UnknownAssignmentError",
     "item_answer_key",
     "numeric_value",
+    "tag_problem",
+    "taxonomy_graph",
 ]
