@@ -18,6 +18,7 @@ not be decoded at all), in input order, between the :class:`PageReading` of the 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -102,6 +103,33 @@ class PageReading:
                 return reading
         raise KeyError(field_id)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (no images): sheet identity, registration, every field."""
+        reg = self.registration
+        return {
+            "source": self.source.name,
+            "page": self.source.page,
+            "ok": True,
+            **_sheet_dict(self.sheet),
+            "registration": {
+                "confidence": reg.confidence,
+                "markers": list(reg.markers_found),
+                "residual_mm": round(reg.residual_mm, 3),
+                "px_per_mm": round(reg.px_per_mm, 2),
+            },
+            "fields": [
+                {
+                    "field_id": f.field_id,
+                    "kind": f.kind,
+                    "value": f.value,
+                    "confidence": f.confidence,
+                    "status": f.status,
+                    "reason": f.reason,
+                }
+                for f in self.fields
+            ],
+        }
+
 
 @dataclass(frozen=True, eq=False)
 class PageFailure:
@@ -122,6 +150,24 @@ class PageFailure:
     def ok(self) -> bool:
         """False: this page was not read."""
         return False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: where the page came from, the error, the QR payload if read."""
+        out = {"source": self.source.name, "page": self.source.page, "ok": False}
+        out.update(error=type(self.error).__name__, message=str(self.error), image_kept=self.image is not None)
+        if self.sheet is not None:
+            out.update(_sheet_dict(self.sheet))
+        return out
+
+
+def _sheet_dict(sheet: QRPayload) -> dict[str, Any]:
+    return {
+        "assignment_id": sheet.assignment_id,
+        "student_id": sheet.student_id,
+        "page_index": sheet.page_index,
+        "page_count": sheet.page_count,
+        "layout_checksum": sheet.checksum,
+    }
 
 
 PageResult = PageReading | PageFailure
@@ -160,14 +206,22 @@ class SheetReader:
         return self._read_fields(gray, registration, sheet, ref)
 
     def read_file(self, source: str | Path | bytes, *, name: str | None = None) -> Iterator[PageResult]:
-        """Yield a :class:`PageReading` or :class:`PageFailure` for every page of a file, in order."""
+        """Yield a :class:`PageReading` or :class:`PageFailure` for every page of a file, in order.
+
+        Pages are decoded one at a time. A file that cannot be opened at all (or has no pages)
+        yields one :class:`PageFailure` holding its bytes.
+        """
+        loaders = page_loaders(source, name=name)
         try:
-            loaders = list(page_loaders(source, name=name))
+            first = next(loaders, None)
         except BadImageError as exc:
-            label = name or (str(source) if isinstance(source, str | Path) else "<bytes>")
-            yield PageFailure(SourceRef(label, 0), exc, data=_raw(source))
+            yield PageFailure(SourceRef(_label(source, name), 0), exc, data=_raw(source))
             return
-        for ref, decode in loaders:
+        if first is None:
+            error = BadImageError(f"{_label(source, name)}: the file has no pages")
+            yield PageFailure(SourceRef(_label(source, name), 0), error, data=_raw(source))
+            return
+        for ref, decode in itertools.chain([first], loaders):
             yield self._read_one(ref, decode)
 
     def read_files(self, sources: Iterable[str | Path]) -> Iterator[PageResult]:
@@ -448,6 +502,10 @@ def _paper_size(spec: Any) -> tuple[float, float]:
     from scanning._geometry import PAPER_SIZES_MM
 
     return PAPER_SIZES_MM[spec.paper]
+
+
+def _label(source: str | Path | bytes, name: str | None) -> str:
+    return name or (str(source) if isinstance(source, str | Path) else "<bytes>")
 
 
 def _raw(source: str | Path | bytes) -> bytes | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homework.cli import (
     _demo,  # noqa: F401
+    _scan,  # noqa: F401
     _sheets,  # noqa: F401
     _version,  # noqa: F401
 )
