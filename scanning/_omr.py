@@ -7,7 +7,8 @@ for a few hundred bubbles). Light varies across a photographed page, so every sa
 into a *darkness* relative to this page's own levels:
 
 - paper: the bright end (75th percentile) of the ring just outside the same bubble, so a shadow
-  or a light gradient cancels out;
+  or a light gradient cancels out (or of its nearest bubbles' rings, when a fill overflowing the
+  bubble has darkened its own);
 - ink: how dark this page prints solid black, measured on the registration markers' black border
   against the white around them (a grey photocopy of a dark scan still spans 0..1).
 
@@ -173,7 +174,7 @@ def measure_bubbles(
     points = np.concatenate([inner, *rings], axis=1)
     values = sample_points(gray, homography, points)
     n_in = _DISK.shape[0]
-    paper = np.maximum(np.percentile(values[:, n_in:], 75, axis=1, keepdims=True), 1.0)
+    paper = _paper(np.percentile(values[:, n_in:], 75, axis=1), centres)[:, None]
     darkness = (1.0 - values[:, :n_in] / paper) / max(1e-3, 1.0 - ink.ink_ratio)
     coverage = (darkness > MARK_DARKNESS).mean(axis=1)
     mean_dark = np.clip(darkness, 0.0, 1.0).mean(axis=1)
@@ -181,6 +182,19 @@ def measure_bubbles(
     baseline = float(np.median(mean_dark[quiet])) if quiet.any() else 0.03
     excess = mean_dark - baseline
     return [_classify(b, float(c), float(e)) for b, c, e in zip(bubbles, coverage, excess, strict=True)]
+
+
+def _paper(ring: np.ndarray, centres: np.ndarray, neighbours: int = 4) -> np.ndarray:
+    """Each bubble's paper level: its own ring, unless that is over 10 % darker than the rings of
+    its nearest bubbles (a fill overflowing the bubble covers its ring), then theirs (median).
+    """
+    if len(ring) <= neighbours:
+        return np.maximum(ring, 1.0)
+    dist = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
+    np.fill_diagonal(dist, np.inf)
+    nearest = np.argpartition(dist, neighbours, axis=1)[:, :neighbours]
+    around = np.median(ring[nearest], axis=1)
+    return np.maximum(np.where(ring < 0.9 * around, around, ring), 1.0)
 
 
 def _classify(bubble: Bubble, coverage: float, excess: float) -> BubbleFill:

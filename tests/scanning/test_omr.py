@@ -102,3 +102,19 @@ def test_minutes_rules() -> None:
 def test_a_bubble_field_kind_is_required() -> None:
     with pytest.raises(ValueError, match="'handwriting' is not a bubble field"):
         read_field("q8", "handwriting", [])
+
+
+def test_a_fill_overflowing_its_bubble_still_reads_filled() -> None:
+    """A blob twice the bubble's size darkens the paper ring the bubble is measured against."""
+    import cv2
+
+    image, geometry = sp.rendered()[0]
+    blob = image.copy()
+    for field_id, option in (("q1", "B"), ("q6", "F")):
+        b = next(b for b in geometry.page.bubbles if b.field_id == field_id and b.option == option)
+        cx, cy = geometry.point(b.cx, b.cy)
+        radius = b.r * geometry.scale
+        cv2.ellipse(blob, (round(cx), round(cy)), (round(1.9 * radius), round(1.5 * radius)), 20, 0, 360, 90, -1)
+    states = _states(blob, geometry.page)
+    assert states[("q1", "B", 0)] == states[("q6", "F", 0)] == FILLED
+    assert states[("q1", "A", 0)] == states[("q1", "C", 0)] == EMPTY
