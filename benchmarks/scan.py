@@ -54,7 +54,7 @@ def profiles(count: int, seed: int) -> list[Any]:
     cycle = [scanner(dpi, turns) for dpi in (150, 200, 300) for turns in range(4)]
     cycle += [phone(15), phone(12), phone(8), phone(15, dpi=150)]
     chosen = [cycle[i % len(cycle)] for i in range(count)]
-    np.random.default_rng(seed).shuffle(chosen)  # type: ignore[arg-type]
+    np.random.default_rng(seed).shuffle(chosen)
     return chosen
 
 
@@ -68,13 +68,13 @@ def accuracy_spec(students: int) -> dict[str, Any]:
 
 def read_set(images: Path, spec: Any, truth: list[Any], progress: bool) -> tuple[list[Any], list[Any], list[str]]:
     """Read every page; return the field checks, the pages with their readings, and failures."""
-    from scanning import SheetReader, check_page
+    from scanning import PageFailure, SheetReader, check_page
 
     reader = SheetReader(spec)
     checks, pages, failures = [], [], []
     for i, page in enumerate(truth, 1):
         (result,) = list(reader.read_file(images / page.file))
-        if not result.ok:
+        if isinstance(result, PageFailure):
             failures.append(f"{page.file}: {result.error}")
             continue
         checks += check_page(page, result, spec)
@@ -96,8 +96,10 @@ def bubble_figures(pages: list[Any]) -> list[Figure]:
 
     right: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for page, reading in pages:
-        groups = ("all", f"dpi={page.dpi}" if page.kind == "scanner" else "dpi=phone photo",
-                  f"scanner fed {page.profile.split('-')[1]}" if page.kind == "scanner" else "phone photo")
+        if page.kind == "scanner":
+            groups: tuple[str, ...] = ("all", f"dpi={page.dpi}", f"scanner fed {page.profile.split('-')[1]}")
+        else:
+            groups = ("all", "phone photo")
         for fid, fill in page.fields.items():
             if fill.written is not None or fill.case == "written":
                 continue
@@ -150,12 +152,13 @@ def make_speed_page(kind: str, folder: Path, bank: Any) -> tuple[Any, Path]:
 
 def time_page(spec: Any, path: Path, repeats: int) -> float:
     """Median seconds from the JPEG file to graded answers, on one core."""
-    from scanning import SheetReader, grade
+    from scanning import PageReading, SheetReader, grade
 
     reader = SheetReader(spec)
 
     def once() -> None:
         (result,) = list(reader.read_file(path))
+        assert isinstance(result, PageReading), result
         for f in result.fields:
             grade(spec.field(f.field_id).key, f)
 
@@ -215,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, help="with --images: the sheet spec")
     parser.add_argument("--truth", type=Path, help="with --images: truth.json as scanning._synth writes it")
     parser.add_argument("--no-speed", action="store_true", help="skip the one-core timing")
+    parser.add_argument("--errors", action="store_true", help="list every misread bubble field and wrong auto-grade")
     args = parser.parse_args(argv)
     if args.images and not (args.spec and args.truth):
         parser.error("--images needs --spec and --truth")
@@ -241,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_speed:
         figures += speed_figures(bank, args.repeats)
     emit(figures, notes, failures, args.json)
+    if args.errors:
+        for c in checks:
+            if c.read_right is False or (c.auto_graded and not c.graded_right):
+                print(f"# ERROR {c.page} {c.field_id} ({c.kind}, {c.case}): truth {c.expected!r}/{c.expected_status}, "
+                      f"read {c.value!r}/{c.status}, auto-graded {c.auto_graded}")
     return 0
 
 
