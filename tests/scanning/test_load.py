@@ -152,3 +152,12 @@ def test_sniff_and_lazy_iteration(gray) -> None:
     pages = iter_pages(b"garbage", name="g.bin")
     with pytest.raises(BadImageError, match="g.bin: not an image"):
         next(pages)
+
+
+@pytest.mark.parametrize("module", ["scanning._load", "scanning._register", "scanning._omr"])
+def test_docstring_examples_run(module) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
