@@ -3,6 +3,16 @@
 Imports flow one way: ``api -> homework -> {scanning, recommender}``.
 """
 
+from homework._assignments import (
+    Assignment,
+    AssignmentRequest,
+    CapCheck,
+    HomeworkCaps,
+    HomeworkLedger,
+    build_assignment,
+    compose_assignment,
+    layered_assignments,
+)
 from homework._bank import ImportIssue, ImportReport, ItemBank
 from homework._errors import (
     ANY_ERROR,
@@ -21,6 +31,14 @@ from homework._taxonomy import TAXONOMY, TagResult, tag_problem, taxonomy_graph
 __all__ = [
     "ANY_ERROR",
     "TAXONOMY",
+    "Assignment",
+    "AssignmentRequest",
+    "CapCheck",
+    "HomeworkCaps",
+    "HomeworkLedger",
+    "build_assignment",
+    "compose_assignment",
+    "layered_assignments",
     "AssignmentError",
     "CapExceededError",
     "DuplicatePageError",

@@ -369,6 +369,20 @@ class ItemBank:
         rows = self._frame.iloc[positions].astype({c: object for c in ("subject", "type", "source")})
         return [Item.model_validate(_record(r)) for r in rows.to_dict(orient="records")]
 
+    def rows(self, item_ids: Sequence[str]) -> pd.DataFrame:
+        """The frame rows of these items, in the order asked (without copying the whole bank)."""
+        positions = self._ids.get_indexer(list(item_ids))
+        if (positions < 0).any():
+            missing = [i for i, p in zip(item_ids, positions, strict=True) if p < 0]
+            raise ItemBankError(f"no item with id(s) {missing[:10]} in the bank")
+        return self._frame.iloc[positions]
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as a read-only array in bank order (row positions as :meth:`query_positions`)."""
+        values = self._frame[name].to_numpy()
+        values.flags.writeable = False
+        return values
+
     def minutes_of(self, item_ids: Sequence[str]) -> np.ndarray:
         """Estimated minutes of these items (fast: no :class:`Item` objects are built)."""
         positions = self._ids.get_indexer(list(item_ids))
