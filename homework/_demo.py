@@ -7,9 +7,11 @@ the paper round trip (stage 2)::
     2 print_sheets     every student's answer sheet, one vector PDF
     3 fill_and_scan    students answer in pencil (real handwritten MNIST digits, pencil marks);
                        pages come back from a scanner (150-300 dpi, any way round) or a phone
-    4 receive_scans    scanner stations post the files; each page is registered, identified from
-                       its QR code, read (OMR + OCR) and graded; unsure answers go to review
-    5 summarise        per student score, auto-graded vs review, and a check against the truth
+    4 station_uploads  the files stations post: the feeder's shuffled stack as one multi-page TIFF,
+                       phone photos one by one
+    5 receive_scans    intake keeps each file; each page is registered, identified from its QR
+                       code, read (OMR + OCR) and graded; unsure answers go to the review queue
+    6 summarise        per student score, auto-graded vs review, and a check against the truth
 
 Later steps (item bank, mastery model, targeted homework) hang off the same sequence.
 It needs only the repository: the digits come from ``fixtures/handwriting``.
@@ -63,6 +65,8 @@ class DemoSummary:
     handwriting_auto_right: tuple[int, int]  # (graded right, auto-graded) against the truth
     handwriting_boxes: int
     kept_for_human: tuple[str, ...] = field(default=())
+    uploads: tuple[str, ...] = field(default=())
+    review_by_type: dict[str, int] = field(default_factory=dict)  # open review items per field type
 
     @property
     def confidence(self) -> float:
@@ -109,18 +113,45 @@ def fill_and_scan(spec: Any, out: Path, seed: int, progress: Progress | None = N
     return generate_set(spec, out / "scans", scan_profiles(), DigitBank.load(DIGITS), seed=seed, progress=report)
 
 
-def receive_scans(spec: Any, out: Path, pages: list[Any], progress: Progress | None = None) -> tuple[Any, list[Any]]:
-    """Step 4: post each scanned file to intake: read, identify, grade; unsure answers to review."""
+def station_uploads(out: Path, pages: list[Any]) -> list[tuple[Path, str]]:
+    """What the stations post: the sheet feeder's pages as one multi-page TIFF, phone photos one by one.
+
+    The feeder's stack is shuffled (pages of different students, out of order), as a class's
+    sheets usually are by the time they reach the scanner.
+    """
+    import cv2
+    import numpy as np
+    import tifffile
+
+    scanned = [p for p in pages if p.kind == "scanner"]
+    np.random.default_rng(len(pages)).shuffle(scanned)
+    batch = out / "scans" / "scanner-batch.tif"
+    with tifffile.TiffWriter(batch) as tif:
+        for page in scanned:
+            image = cv2.imread(str(out / "scans" / page.file), cv2.IMREAD_GRAYSCALE)
+            tif.write(image, compression="zlib", compressionargs={"level": 1})
+    photos = [(out / "scans" / p.file, "phone") for p in pages if p.kind != "scanner"]
+    return ([(batch, "scanner")] if scanned else []) + photos
+
+
+def receive_scans(spec: Any, uploads: list[tuple[Path, str]], out: Path, pages: int,
+                  progress: Progress | None = None) -> tuple[Any, list[Any]]:
+    """Step 4: stations post their files to intake: each page is read, identified, graded; unsure -> review."""
     from homework._intake import Intake
     from homework._store import ScanStore
 
     intake = Intake(ScanStore(out / "store"))
     intake.register(spec)
-    reports = []
-    for done, page in enumerate(pages, 1):
-        reports.append(intake.receive(out / "scans" / page.file, station=page.kind))
+    reports, done = [], 0
+
+    def one_page(_outcome: Any) -> None:
+        nonlocal done
+        done += 1
         if progress:
-            progress("receive_scans", done, len(pages))
+            progress("receive_scans", done, pages)
+
+    for path, station in uploads:
+        reports.append(intake.receive(path, station=station, progress=one_page))
     return intake, reports
 
 
@@ -132,8 +163,12 @@ def summarise(spec: Any, out: Path, pdf: Path, intake: Any, reports: list[Any], 
     bubbles, handwriting, boxes = _against_truth(spec, answers, truth)
     kept = tuple(f"{p.source}: {p.status}" for r in reports for p in r.kept_for_human)
     read = sum(p.status == "read" for r in reports for p in r.pages)
+    types = {f.id: f.type for f in spec.fields}
+    review: dict[str, int] = {}
+    for item in intake.store.reviews(assignment_id=spec.assignment_id):
+        review[types[item.field_id]] = review.get(types[item.field_id], 0) + 1
     return DemoSummary(spec.assignment_id, out, pdf, students, len(truth), read, seconds, bubbles, handwriting,
-                       boxes, kept)
+                       boxes, kept, tuple(f"{r.name} ({len(r.pages)} pages)" for r in reports), review)
 
 
 def _student_result(spec: Any, student: Any, rows: list[dict[str, Any]]) -> StudentResult:
@@ -186,5 +221,6 @@ def run_demo(out: Path, *, seed: int = 2026, students: int = 12, progress: Progr
     spec = timed("load_class", load_class, EXAMPLE_SPEC, students)
     pdf = timed("print_sheets", print_sheets, spec, out)
     truth = timed("fill_and_scan", fill_and_scan, spec, out, seed, progress)
-    intake, reports = timed("receive_scans", receive_scans, spec, out, truth, progress)
+    uploads = timed("station_uploads", station_uploads, out, truth)
+    intake, reports = timed("receive_scans", receive_scans, spec, uploads, out, len(truth), progress)
     return summarise(spec, out, pdf, intake, reports, truth, seconds)

@@ -54,7 +54,9 @@ def _print(s: Any) -> None:
         typer.echo(f"{r.student_id:<10} {_pad(r.name, 12)} {r.score:>5g} / {r.max_score:<3g} {r.auto_graded:>5} {r.to_review:>6}")
     auto = sum(r.auto_graded for r in s.students)
     review = sum(r.to_review for r in s.students)
-    typer.echo(f"answers auto-graded: {auto}, sent to the teacher's review queue: {review}")
+    typer.echo("uploads: " + ", ".join(s.uploads))
+    by_type = ", ".join(f"{n} {t}" for t, n in sorted(s.review_by_type.items()))
+    typer.echo(f"answers auto-graded: {auto}, sent to the teacher's review queue: {review} ({by_type})")
     right, total = s.bubble_fields_right
     hw_right, hw_auto = s.handwriting_auto_right
     typer.echo(f"against the generator's truth: bubble fields read right {right}/{total}; "

@@ -22,7 +22,7 @@ def summary(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 def test_every_step_runs_and_reports_progress(summary) -> None:  # noqa: ANN001
     result, steps = summary
-    assert list(result.seconds) == ["load_class", "print_sheets", "fill_and_scan", "receive_scans"]
+    assert list(result.seconds) == ["load_class", "print_sheets", "fill_and_scan", "station_uploads", "receive_scans"]
     assert {"fill_and_scan", "receive_scans"} <= set(steps)
     assert result.pdf.read_bytes()[:5] == b"%PDF-"
     assert len(list((result.out / "scans").glob("*.jpg"))) == result.pages == 3
