@@ -492,6 +492,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
         or image.size == 0
     ):
         raise BadImageError(f"expected a grey or BGR uint8 image, got {getattr(image, 'dtype', type(image))}")
+    image = np.ascontiguousarray(image)  # e.g. np.rot90 views have negative strides
     if image.ndim == 3:
         return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
     return image

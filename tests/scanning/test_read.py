@@ -178,3 +178,13 @@ def test_to_dict_is_json_ready(reader, filled) -> None:
     assert data["student_id"] == "s1" and data["fields"][0] == {
         "field_id": "q1", "kind": "single_choice", "value": "B", "confidence": 1.0, "status": "ok", "reason": ""
     }
+
+
+def test_one_reader_for_several_assignments_on_a4_and_letter(filled) -> None:
+    letter = dict(sp.SPEC, assignment_id="hw-letter", paper="letter", students=[{"id": "u9", "name": "Lucy"}])
+    image, geometry = sp.rendered(spec_data=letter)[0]
+    marked = sp.pencil(image, geometry, {"q1": [("D", 0, "full")]})
+    reader = SheetReader([sp.SPEC, letter], ocr=None)
+    on_letter, on_a4 = reader.read_page(np.rot90(marked)), reader.read_page(filled)
+    assert (on_letter.assignment_id, on_letter.student_id, on_letter.field("q1").value) == ("hw-letter", "u9", "D")
+    assert (on_a4.assignment_id, _values(on_a4)) == ("hw-read", sp.EXPECTED)
