@@ -27,6 +27,7 @@ from homework._errors import (
 from homework._graph import KnowledgeGraph
 from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
 from homework._taxonomy import TAXONOMY, TagResult, tag_problem, taxonomy_graph
+from homework._timing import TimeCalibrator, recalibrate_bank
 
 __all__ = [
     "ANY_ERROR",
@@ -53,9 +54,11 @@ __all__ = [
     "KnowledgeGraph",
     "KnowledgePoint",
     "TagResult",
+    "TimeCalibrator",
     "UnknownAssignmentError",
     "item_answer_key",
     "numeric_value",
+    "recalibrate_bank",
     "tag_problem",
     "taxonomy_graph",
 ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -382,6 +382,24 @@ class ItemBank:
         values = self._frame[name].to_numpy()
         values.flags.writeable = False
         return values
+
+    def set_minutes(self, minutes: Mapping[str, float] | pd.Series) -> int:
+        """Replace estimated minutes by id (e.g. after calibration); returns how many items changed.
+
+        Values are checked like an import's (more than 0, at most the maximum); unknown ids raise.
+        """
+        update = pd.Series(minutes, dtype=float)
+        positions = self._ids.get_indexer(update.index)
+        if (positions < 0).any():
+            raise ItemBankError(f"no item with id(s) {list(update.index[positions < 0][:10])} in the bank")
+        bad = update[~((update > 0) & (update <= MAX_MINUTES))]
+        if len(bad):
+            raise ItemBankError(f"minutes must be more than 0 and at most {MAX_MINUTES:g}: {bad.to_dict()}")
+        column = self._frame["minutes"].to_numpy(copy=True)
+        column[positions] = update.to_numpy(dtype=np.float32)
+        self._frame["minutes"] = column
+        self._minutes = column
+        return len(update)
 
     def minutes_of(self, item_ids: Sequence[str]) -> np.ndarray:
         """Estimated minutes of these items (fast: no :class:`Item` objects are built)."""
