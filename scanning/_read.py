@@ -27,7 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from scanning._errors import BadImageError, PageNotRegisteredError, ScanningError, SheetNotIdentifiedError
+from scanning._errors import (
+    BadImageError,
+    OCRBackendError,
+    PageNotRegisteredError,
+    ScanningError,
+    SheetNotIdentifiedError,
+)
 from scanning._geometry import PageLayout, Rect, marker_layout, qr_rect
 from scanning._load import SourceRef, page_loaders
 from scanning._omr import FieldReading, ink_levels, measure_bubbles, read_field
@@ -180,8 +186,10 @@ class SheetReader:
 
     ``specs``: one :class:`~scanning.SheetSpec` (or anything :func:`scanning.load_spec` takes), or
     several, for batches mixing assignments. ``ocr``: an OCR backend, or a backend name for
-    :func:`scanning._ocr.get_backend` (loaded on the first page with writing boxes); None reads no
-    handwriting (boxes come back ``needs_review`` with their crop).
+    :func:`scanning.get_backend` (:class:`~scanning.OCRBackendError` at once for an unknown name;
+    its models load on the first box read); None reads no handwriting (boxes come back
+    ``needs_review`` with their crop). An OCR failure on one box sends that box to review and
+    keeps the rest of the page.
     """
 
     def __init__(self, specs: Any, *, ocr: Any = "rapidocr") -> None:
@@ -189,6 +197,10 @@ class SheetReader:
 
         loaded = [load_spec(s) for s in specs] if isinstance(specs, list | tuple) else [load_spec(specs)]
         self.specs = {spec.assignment_id: spec for spec in loaded}
+        if isinstance(ocr, str):  # an unknown name fails here; the models load on first use
+            from scanning._ocr import get_backend
+
+            ocr = get_backend(ocr)
         self._ocr = ocr
         self._layouts: dict[str, tuple[PageLayout, ...]] = {}
         self._checksums: dict[str, tuple[str, ...]] = {}
@@ -204,7 +216,7 @@ class SheetReader:
         gray = _grey(image)
         ref = source if isinstance(source, SourceRef) else SourceRef(str(source))
         registration, paper = self._register(gray, ref)
-        sheet = self._identify(gray, registration, paper, ref)
+        sheet = self._read_qr(gray, registration, paper, ref)
         return self._read_fields(gray, registration, sheet, ref)
 
     def read_file(self, source: str | Path | bytes, *, name: str | None = None) -> Iterator[PageResult]:
@@ -242,7 +254,6 @@ class SheetReader:
         try:
             registration, paper = self._register(gray, ref)
             sheet = self._read_qr(gray, registration, paper, ref)
-            self._layout(sheet, ref)
             return self._read_fields(gray, registration, sheet, ref)
         except ScanningError as exc:
             logger.info("%s: %s", ref, exc)
@@ -265,13 +276,6 @@ class SheetReader:
                 raise PageNotRegisteredError(f"{ref}: blank page (no registration markers, no ink)")
             raise error or PageNotRegisteredError(f"{ref}: no registration markers")
         return best
-
-    def _identify(
-        self, gray: np.ndarray, reg: Registration, paper: tuple[float, float], ref: SourceRef
-    ) -> QRPayload:
-        sheet = self._read_qr(gray, reg, paper, ref)
-        self._layout(sheet, ref)
-        return sheet
 
     def _read_qr(
         self, gray: np.ndarray, reg: Registration, paper: tuple[float, float], ref: SourceRef
@@ -345,7 +349,13 @@ class SheetReader:
             )
         from scanning._ocr import read_answer
 
-        text = read_answer(crop, field.key, backend)
+        try:
+            text = read_answer(crop, field.key, backend)
+        except OCRBackendError as exc:  # the bubbles on this page are still worth keeping
+            logger.warning("%s: OCR failed: %s", box.field_id, exc)
+            return FieldReading(
+                box.field_id, "handwriting", None, 0.0, "needs_review", f"OCR failed: {exc}", crop=crop
+            )
         if text.blank:
             return FieldReading(
                 box.field_id,
@@ -369,10 +379,6 @@ class SheetReader:
         )
 
     def _backend(self) -> Any:
-        if isinstance(self._ocr, str):
-            from scanning._ocr import get_backend
-
-            self._ocr = get_backend(self._ocr)
         return self._ocr
 
 

@@ -188,3 +188,10 @@ def test_one_reader_for_several_assignments_on_a4_and_letter(filled) -> None:
     on_letter, on_a4 = reader.read_page(np.rot90(marked)), reader.read_page(filled)
     assert (on_letter.assignment_id, on_letter.student_id, on_letter.field("q1").value) == ("hw-letter", "u9", "D")
     assert (on_a4.assignment_id, _values(on_a4)) == ("hw-read", sp.EXPECTED)
+
+
+def test_an_unknown_ocr_backend_fails_when_the_reader_is_made() -> None:
+    from scanning import OCRBackendError
+
+    with pytest.raises(OCRBackendError, match="unknown OCR backend 'tesseract'"):
+        SheetReader(sp.SPEC, ocr="tesseract")
