@@ -51,6 +51,9 @@ CROP_PX_PER_MM = 8.0
 BOX_INSET_MM = 0.9
 """How far inside a writing box's printed border its crop starts (the border is 0.3 mm)."""
 
+CROP_BELOW_CONFIDENCE = 0.75
+"""A bubble field read with less confidence (or needing review) keeps a crop for the teacher."""
+
 
 @dataclass(frozen=True, eq=False)
 class PageReading:
@@ -324,7 +327,7 @@ class SheetReader:
             by_field.setdefault(bubble.field_id, []).append(fill)
         readings = {fid: read_field(fid, spec.field(fid).type, group) for fid, group in by_field.items()}
         for fid, reading in readings.items():
-            if reading.status == "needs_review":
+            if reading.status == "needs_review" or reading.confidence < CROP_BELOW_CONFIDENCE:
                 readings[fid] = _with_crop(
                     reading, crop_region(gray, reg.homography, _field_rect(layout, fid))
                 )
