@@ -52,6 +52,8 @@ _MAGIC = {
     b"%PDF": "pdf",
 }
 
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+
 
 @dataclass(frozen=True)
 class SourceRef:
@@ -116,6 +118,8 @@ def page_loaders(source: str | Path | bytes, *, name: str | None = None) -> Iter
     data, label = _read_bytes(source, name)
     kind = sniff_format(data)
     if kind is None:
+        if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+            raise BadImageError(f"{label}: a HEIC/HEIF photo, which is not supported; send it as JPEG")
         raise BadImageError(f"{label}: not an image (PNG, JPEG, TIFF or PDF expected)")
     if kind == "pdf":
         yield from _pdf_pages(data, label)

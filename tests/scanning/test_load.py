@@ -161,3 +161,9 @@ def test_docstring_examples_run(module) -> None:
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_an_iphone_heic_photo_gets_a_specific_message() -> None:
+    heic_start = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    with pytest.raises(BadImageError, match="IMG_0001.HEIC: a HEIC/HEIF photo, which is not supported; send it as JPEG"):
+        load_pages(heic_start, name="IMG_0001.HEIC")
