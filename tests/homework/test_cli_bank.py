@@ -1,0 +1,61 @@
+"""``homework bank ...`` and ``homework assign`` on the real fixture bank."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from homework.cli import _commands  # noqa: F401  (registers the commands)
+from homework.cli._app import app
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "bank" / "items.csv"
+runner = CliRunner()
+
+
+def _bank(tmp_path: Path) -> Path:
+    bank = tmp_path / "bank.json"
+    result = runner.invoke(app, ["bank", "import", str(FIXTURE), "--bank", str(bank)])
+    assert result.exit_code == 0, result.output
+    assert "2105 added, 0 updated, 0 row(s) rejected" in result.output
+    return bank
+
+
+def test_import_query_and_export_round_trip(tmp_path: Path) -> None:
+    bank = _bank(tmp_path)
+    result = runner.invoke(app, ["bank", "query", "--bank", str(bank), "--kp", "rate.distance", "--text", "相遇",
+                                 "--grade", "4", "--difficulty", "1-2", "--json", "--limit", "5"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert 1 <= len(rows) <= 5 and all("相遇" in r["stem"] and r["difficulty"] <= 2 for r in rows)
+    xlsx = tmp_path / "bank.xlsx"
+    assert runner.invoke(app, ["bank", "export", str(xlsx), "--bank", str(bank)]).exit_code == 0
+    again = runner.invoke(app, ["bank", "import", str(xlsx), "--bank", str(tmp_path / "b2.csv")])
+    assert "2105 added" in again.output
+
+
+def test_import_reports_bad_rows_and_strict_fails(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,grade,type,stem,answer,minutes\nq1,5,numeric,1+1=?,2,1\nq2,5,numeric,1+2=?,three,1\n",
+                   encoding="utf-8")
+    result = runner.invoke(app, ["bank", "import", str(bad), "--bank", str(tmp_path / "b.csv"), "--strict"])
+    assert result.exit_code == 1
+    assert "1 added, 0 updated, 1 row(s) rejected" in result.output
+    assert "bad.csv row 3, answer: numeric answer 'three' is not a number" in result.output
+
+
+def test_assign_shows_minutes_and_refuses_over_the_cap(tmp_path: Path) -> None:
+    bank = _bank(tmp_path)
+    out = tmp_path / "hw.json"
+    ok = runner.invoke(app, ["assign", "--bank", str(bank), "--kp", "number.fraction", "--minutes", "20",
+                             "--grade", "5", "--tiers", "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert list(written) == ["basic", "improve", "extend"]
+    assert all(abs(v["total"] - 20) <= 3 for v in written.values())
+    refused = runner.invoke(app, ["assign", "--bank", str(bank), "--items", "m23k-5320,m23k-13188",
+                                  "--grade", "2"])
+    assert refused.exit_code == 3 and "双减 grades 1-2: no written homework is exceeded by" in refused.output
+    missing = runner.invoke(app, ["bank", "query", "--bank", str(tmp_path / "none.csv")])
+    assert missing.exit_code == 2 and "no bank at" in missing.output
