@@ -6,6 +6,7 @@ A leaf package: it speaks plain data (dataclasses, numpy arrays) and never impor
 
 from scanning._errors import (
     BadImageError,
+    BlankPageError,
     OCRBackendError,
     PageNotRegisteredError,
     ScanningError,
@@ -183,6 +184,7 @@ __all__ = [
     "read_truth",
     "scanner",
     "BadImageError",
+    "BlankPageError",
     "OCRBackendError",
     "PageNotRegisteredError",
     "ScanningError",

@@ -7,6 +7,7 @@
      ├── SpecError                 the sheet spec is invalid (names the field)
      ├── BadImageError             not an image, truncated, empty, or too large to decode safely
      ├── PageNotRegisteredError    the registration markers were not found: keep the page for a human
+     │    └── BlankPageError       ... because the page is blank (a duplex scan's back side)
      ├── SheetNotIdentifiedError   the QR code is missing, unreadable or does not match the layout
      └── OCRBackendError           an OCR backend could not be loaded or run
 
@@ -30,6 +31,10 @@ class BadImageError(ScanningError, ValueError):
 
 class PageNotRegisteredError(ScanningError):
     """The page's registration markers could not be found."""
+
+
+class BlankPageError(PageNotRegisteredError):
+    """The page has no markers because it has no ink at all (a blank sheet, a duplex back side)."""
 
 
 class SheetNotIdentifiedError(ScanningError):

@@ -29,6 +29,7 @@ import numpy as np
 
 from scanning._errors import (
     BadImageError,
+    BlankPageError,
     OCRBackendError,
     PageNotRegisteredError,
     ScanningError,
@@ -276,7 +277,7 @@ class SheetReader:
                 best = (reg, paper)
         if best is None:
             if _looks_blank(gray):
-                raise PageNotRegisteredError(f"{ref}: blank page (no registration markers, no ink)")
+                raise BlankPageError(f"{ref}: blank page (no registration markers, no ink)")
             raise error or PageNotRegisteredError(f"{ref}: no registration markers")
         return best
 
