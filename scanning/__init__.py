@@ -83,6 +83,7 @@ from scanning._synth import (
     read_truth,
     scanner,
 )
+from scanning._text import register_fonts, text_runs, text_width
 
 __all__ = [
     # sheets: spec, layout, QR payload (scanning/_spec.py, _layout.py, _geometry.py, _qr.py)
@@ -140,6 +141,10 @@ __all__ = [
     "render_page_images",
     "render_pdf",
     "render_png",
+    # the sheets' embedded fonts, for other printed documents (scanning/_text.py)
+    "register_fonts",
+    "text_runs",
+    "text_width",
     # answer keys and grading (scanning/_keys.py, _grading.py)
     "Answer",
     "AnswerKey",
