@@ -88,7 +88,7 @@ class HandStyle:
     slant: float = 0.0  # horizontal shear (x += slant * (h - y)); ~ -0.15..0.35 in practice
     spacing: float = 0.18  # gap between digits, as a share of digit height
     jitter: float = 0.05  # baseline jitter, share of digit height
-    thickness: float = 1.0  # stroke thickness multiplier for drawn strokes
+    thickness: float = 1.0  # stroke width, 1 = MNIST's own (~0.12 of the height; a pencil is ~0.6)
     pencil: int = 90  # grey level of a fully covered pixel (60 dark ... 140 light)
     stacked: bool = False  # writes fractions as numerator over a bar over denominator
 
@@ -100,19 +100,26 @@ class HandStyle:
             slant=float(rng.uniform(-0.12, 0.3)),
             spacing=float(rng.uniform(0.08, 0.35)),
             jitter=float(rng.uniform(0.0, 0.08)),
-            thickness=float(rng.uniform(0.8, 1.3)),
+            thickness=float(rng.uniform(0.55, 1.1)),
             pencil=int(rng.integers(60, 141)),
             stacked=bool(rng.random() < 0.35),
         )
 
 
-def _scale_glyph(glyph: np.ndarray, height: int, slant: float) -> np.ndarray:
-    """Resize a glyph to ``height`` px (keeping its aspect) and shear it by ``slant``."""
+def _scale_glyph(glyph: np.ndarray, height: int, slant: float, thickness: float = 1.0) -> np.ndarray:
+    """Resize a glyph to ``height`` px (keeping its aspect), thin its strokes, shear it by ``slant``.
+
+    MNIST strokes are about 0.12 of the digit's height (a felt pen); ``thickness`` < 1 thins them
+    towards a pencil line by eroding the coverage.
+    """
     import cv2
 
     h, w = glyph.shape
     width = max(1, round(w * height / h))
     out = cv2.resize(glyph, (width, max(1, height)), interpolation=cv2.INTER_LINEAR)
+    shave = round(0.12 * height * (1.0 - thickness) / 2)
+    if shave > 0:
+        out = cv2.erode(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * shave + 1, 2 * shave + 1)))
     if abs(slant) > 1e-3:
         pad = round(abs(slant) * height) + 1
         shear = np.array([[1, -slant, slant * height + (0 if slant >= 0 else pad)], [0, 1, 0]], np.float32)
@@ -167,7 +174,7 @@ def _write_inline(text: str, bank: DigitBank, height: int, rng: np.random.Genera
     glyphs = []
     for ch in text:
         if ch.isdigit():
-            g = _scale_glyph(bank.pick(int(ch), rng), height, style.slant)
+            g = _scale_glyph(bank.pick(int(ch), rng), height, style.slant, style.thickness)
             # digits like "1" are thin; real writers still leave them their height
             glyphs.append(g)
         else:
@@ -458,7 +465,7 @@ def _scan(image: np.ndarray, p: Degradation, rng: np.random.Generator) -> np.nda
     import cv2
 
     h, w = image.shape[:2]
-    light = _light_gradient((h, w), p.light_drop, rng)
+    light = _light_gradient((h, w), p.light_drop, rng) * float(rng.uniform(0.92, 0.98))  # paper ~235-250
     out = image.astype(np.float32) * (light if image.ndim == 2 else light[..., None])
     angle = float(rng.uniform(-p.skew_deg, p.skew_deg))
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
