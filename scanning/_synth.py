@@ -470,8 +470,8 @@ def _scan(image: np.ndarray, p: Degradation, rng: np.random.Generator) -> np.nda
     angle = float(rng.uniform(-p.skew_deg, p.skew_deg))
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     bed = float(rng.uniform(225, 250))
-    out = cv2.warpAffine(out, rot, (w, h), flags=cv2.INTER_LINEAR, borderValue=bed)
-    return np.rot90(out, -p.quarter_turns).copy()
+    turned = cv2.warpAffine(out, rot, (w, h), flags=cv2.INTER_LINEAR, borderValue=bed)
+    return np.rot90(np.asarray(turned, np.float32), -p.quarter_turns).copy()
 
 
 def _tilt_corners(w: int, h: int, tilt_deg: float, rng: np.random.Generator) -> np.ndarray:
