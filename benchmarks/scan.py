@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     from scanning import load_spec, read_truth
 
     bank, source = digit_bank()
-    notes = [source]
+    notes = [] if args.images and args.no_speed else [source + ("; for the timed pages" if args.images else "")]
     progress = not args.json
     with tempfile.TemporaryDirectory() as tmp:
         if args.images:
