@@ -174,14 +174,24 @@ class Grade:
 
 @dataclass(frozen=True)
 class GradingPolicy:
-    """The confidence a reading needs, per key kind, to be auto-graded rather than reviewed."""
+    """When a reading is auto-graded rather than sent to a teacher.
+
+    ``min_confidence``: per key kind, the reading's confidence needed to grade what was read.
+    ``min_key_probability``: per kind, the verified probability that the writing *is* the key
+    (``reading.key_probability``) needed to grade it right whatever the plain reading says.
+    ``guard_distance``: a handwritten answer (an OCR reading, which has ``char_confidences``) graded
+    wrong that is within this many character edits of a key spelling goes to review instead: a one-character misread of a right answer (a 4 read
+    as a 9, a lost decimal point) is the reader's typical error, so such a verdict is not trusted.
+    """
 
     min_confidence: dict[str, float] = field(
-        default_factory=lambda: {"choice": 0.5, "true_false": 0.5, "number": 0.9, "text": 0.9, "score": 0.5}
+        default_factory=lambda: {"choice": 0.5, "true_false": 0.5, "number": 0.85, "text": 0.85, "score": 0.5}
     )
+    min_key_probability: dict[str, float] = field(default_factory=lambda: {"number": 0.7, "text": 0.7})
+    guard_distance: int = 1
 
     def threshold(self, kind: str) -> float:
-        """The threshold for ``kind`` (0.9 for a kind it does not name)."""
+        """The confidence needed for ``kind`` (0.9 for a kind it does not name)."""
         return self.min_confidence.get(kind, 0.9)
 
 
@@ -240,8 +250,11 @@ def grade(
     >>> from scanning._keys import parse_key
     >>> grade(parse_key({"kind": "choice", "correct": "B"}), Answer("B"))
     Grade(score=1.0, max_score=1.0, correct=True, status='graded', reason='picked B')
-    >>> grade(parse_key({"kind": "text", "accepted": ["北京"]}), Answer("上海", confidence=0.97))
-    Grade(score=0.0, max_score=1.0, correct=False, status='graded', reason="'上海' is not an accepted answer")
+    >>> grade(parse_key({"kind": "text", "accepted": ["北京"]}), Answer("上海市", confidence=0.97))
+    Grade(score=0.0, max_score=1.0, correct=False, status='graded', reason="'上海市' is not an accepted answer")
+    >>> from scanning._ocr import TextReading
+    >>> grade(parse_key({"kind": "number", "values": [449]}), TextReading("949", confidence=0.99)).status
+    'needs_review'
     >>> grade(parse_key({"kind": "choice", "correct": "B"}), Answer({"A", "B"}, status="needs_review")).reason
     'the reader flagged this answer (needs_review)'
     >>> grade(parse_key({"kind": "number", "values": [7]}), Answer("", confidence=0.99))
@@ -251,22 +264,28 @@ def grade(
     if getattr(reading, "status", "ok") == "needs_review":
         return _review(points, "the reader flagged this answer (needs_review)")
     key_p = getattr(reading, "key_probability", None)
-    threshold = policy.threshold(key.kind)
-    if key_p is not None and key_p >= threshold:
+    if key_p is not None and key_p >= policy.min_key_probability.get(key.kind, 0.9):
         return Grade(points, points, True, "graded", f"verified as the key (p={key_p:.3f})")
-    confidence = float(reading.confidence)
+    confidence, threshold = float(reading.confidence), policy.threshold(key.kind)
     if not confidence >= threshold:
         return _review(points, f"confidence {confidence:.2f} < {threshold:.2f}")
-    if key_p is not None and key_p > 1.0 - threshold:
-        return _review(points, f"the key is still plausible (p={key_p:.3f})")
     if _is_blank(reading.value) and key.kind != "score":
         return Grade(0.0, points, False, "graded", "no answer")
     try:
         score, reason = _SCORERS[key.kind](key, reading.value)
     except _Unreadable as exc:
         return _review(points, str(exc))
-    if isinstance(key, NumberKey) and score < points and _near_key(key, reading.value):
-        return _review(points, f"{reading.value!r} differs from the key only in a mark a reader can miss")
+    handwritten = hasattr(reading, "char_confidences")  # an OCR reading can slip; typed or bubbled cannot
+    if (
+        score < points
+        and handwritten
+        and isinstance(key, NumberKey | TextKey)
+        and isinstance(reading.value, str)
+    ):
+        if key_p is not None and key_p > 1.0 - threshold:
+            return _review(points, f"the key is still plausible (p={key_p:.3f})")
+        if _near_key(key, reading.value, policy.guard_distance):
+            return _review(points, f"{reading.value!r} is one slip of the reader away from the key")
     return Grade(score, points, math.isclose(score, points), "graded", reason)
 
 
@@ -274,21 +293,38 @@ def _squash(text: str) -> str:
     return canonical(text).replace("/", "1").replace(".", "").replace("-", "").replace(" ", "")
 
 
-def _near_key(key: NumberKey, value: Any) -> bool:
-    """Whether a written number equals a key spelling once '.', '-' and '/' vs '1' are ignored.
+def _near_key(key: NumberKey | TextKey, value: str, distance: int) -> bool:
+    """Whether ``value`` is within ``distance`` edits of a key spelling.
 
-    A recognizer misses a small decimal point or a minus, or reads a handwritten slash as a 1,
-    far more often than a student writes exactly that mistake: such readings go to review.
+    Numbers are compared once '.', '-' and spaces are dropped and '/' is read as '1' (marks a
+    reader misses or confuses), so these count as no edit at all; text after normalisation.
 
-    >>> _near_key(NumberKey(values=[34.47]), "3447"), _near_key(NumberKey(values=["9/4"]), "914")
-    (True, True)
-    >>> _near_key(NumberKey(values=[34.47]), "34.41")
-    False
+    >>> key = NumberKey(values=[34.47])
+    >>> _near_key(key, "3447", 0), _near_key(key, "34.41", 1), _near_key(key, "35.41", 1)
+    (True, True, False)
+    >>> _near_key(NumberKey(values=["9/4"]), "914", 0)
+    True
     """
-    if not isinstance(value, str) or not value.strip():
+    if isinstance(key, NumberKey):
+        said, spellings = _squash(value), [_squash(s) for s in key_spellings(key)]
+    else:
+        said, spellings = normalize_text(value, key), [normalize_text(s, key) for s in key.accepted]
+    return any(_within(said, s, distance) for s in spellings)
+
+
+def _within(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of ``a`` and ``b`` is at most ``limit`` (small strings, early exit)."""
+    if abs(len(a) - len(b)) > limit:
         return False
-    said = _squash(value)
-    return any(said == _squash(spelling) for spelling in key_spellings(key))
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
 
 
 def _is_blank(value: Any) -> bool:

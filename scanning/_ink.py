@@ -94,8 +94,8 @@ def find_ink(crop: np.ndarray, *, delta: float = 0.0, margin: float = 0.15) -> I
     _clear_border_lines(mask)
     keep = _keep_writing(mask, darkness > threshold)
     if keep is None:
-        faint = strongest > 20
-        return InkCrop(None, (0, 0, w, h), True, 0, 0.6 if faint else 0.99)
+        left = int(mask.sum())  # dark pixels that were neither border nor writing: specks, or faint marks?
+        return InkCrop(None, (0, 0, w, h), True, 0, 0.99 if left < 12 else 0.9 if left < 60 else 0.5)
     x0, y0, x1, y1 = _bounds(keep)
     pad = max(3, round(margin * (y1 - y0)))
     x0, y0, x1, y1 = max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)

@@ -23,15 +23,17 @@ split a stacked fraction, recognise, verify the key, and return a :class:`TextRe
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from scanning._ctc import best_path, restrict, string_probability
 from scanning._errors import OCRBackendError
 from scanning._grading import key_spellings
-from scanning._ink import find_ink, split_stacked_fraction
+from scanning._ink import as_gray, find_ink, split_stacked_fraction
 from scanning._keys import ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
 
 logger = logging.getLogger(__name__)
@@ -82,6 +84,116 @@ class OCRBackend(Protocol):
     ) -> TextReading:
         """``recognize`` one crop and ``verify`` ``candidates`` at once (``key_probability``: their sum)."""
         ...
+
+
+# The model learnt '/' from print, where it is long and slanted; a handwritten slash between digits
+# reads as '1'. When verifying a candidate, its '/' may be read as either (but a written "12"
+# cannot verify "1/2": see scanning._ctc.string_probability).
+ALIASES = {"/": "1"}
+
+
+def slash_aliases(candidate: str, index: dict[str, int]) -> dict[int, int]:
+    """Positions of ``candidate`` whose character may also be read as its alias (``ALIASES``).
+
+    >>> slash_aliases("3/4", {"1": 5, "/": 9})
+    {1: 5}
+    """
+    return {
+        pos: index[ALIASES[ch]] for pos, ch in enumerate(candidate) if ch in ALIASES and ALIASES[ch] in index
+    }
+
+
+class CTCBackend:
+    """What every CTC recognizer backend shares: lazy loading, charset, decoding and verification.
+
+    A subclass opens its model (``_open`` returns the model and its character dictionary, without
+    the CTC blank) and runs it on one grey line crop (``_frames`` returns ``(frames, symbols)``
+    probabilities, column 0 the blank). Decoding is :mod:`scanning._ctc`, the same for all.
+    """
+
+    name = "ctc"
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._model: Any = None
+        self._characters: list[str] = []
+        self._index: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _open(self) -> tuple[Any, list[str]]:
+        raise NotImplementedError
+
+    def _frames(self, model: Any, gray: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                model, dictionary = self._open()
+                self._characters = ["", *dictionary, " "]
+                self._index = {ch: i for i, ch in enumerate(self._characters) if i}
+                self._model = model
+        return self._model
+
+    @property
+    def characters(self) -> list[str]:
+        """The model's symbols: ``characters[0]`` is the CTC blank (``""``), the last a space."""
+        self._load()
+        return self._characters
+
+    def allowed(self, charset: str | None) -> np.ndarray | None:
+        """Column indices of ``charset``'s characters (None: every character)."""
+        if charset is None:
+            return None
+        self._load()
+        missing = [ch for ch in charset if ch not in self._index]
+        if missing:
+            raise OCRBackendError(f"the model cannot write {''.join(missing)!r}")
+        return np.array(sorted({self._index[ch] for ch in charset}), dtype=np.int64)
+
+    def frame_probabilities(self, crop: np.ndarray, charset: str | None = None) -> np.ndarray:
+        """The model's per-frame symbol probabilities for one line crop, restricted to ``charset``."""
+        probs = self._frames(self._load(), as_gray(crop))
+        allowed = self.allowed(charset)
+        return probs if allowed is None else restrict(probs, allowed)
+
+    def recognize(self, crops: Sequence[np.ndarray], charset: str | None = None) -> list[TextReading]:
+        """Read each tight line crop (grey uint8, ink dark on light)."""
+        return [self.read(crop, charset) for crop in crops]
+
+    def verify(self, crop: np.ndarray, candidates: Sequence[str], charset: str | None = None) -> list[float]:
+        """P(candidate | crop) for each candidate string (0 for one the charset cannot write)."""
+        return self._scores(self.frame_probabilities(crop, charset), candidates, charset)
+
+    def read(
+        self, crop: np.ndarray, charset: str | None = None, candidates: Sequence[str] = ()
+    ) -> TextReading:
+        """Recognise one crop and, in the same model pass, verify ``candidates`` (their summed P)."""
+        probs = self.frame_probabilities(crop, charset)
+        text, chars = best_path(probs, self._characters)
+        confidence = string_probability(probs, self.encode(text) or [])
+        key_p = min(1.0, sum(self._scores(probs, candidates, charset))) if candidates else None
+        return TextReading(text, confidence, chars, key_probability=key_p)
+
+    def _scores(self, probs: np.ndarray, candidates: Sequence[str], charset: str | None) -> list[float]:
+        columns = self.allowed(charset)
+        allowed = None if columns is None else set(columns.tolist())
+        scores = []
+        for candidate in candidates:
+            labels = self.encode(candidate)
+            if not labels or (allowed is not None and not set(labels) <= allowed):
+                scores.append(0.0)
+            else:
+                scores.append(string_probability(probs, labels, slash_aliases(candidate, self._index)))
+        return scores
+
+    def encode(self, text: str) -> list[int] | None:
+        """The model's symbol indices for ``text``, or None if it has a character the model lacks."""
+        self._load()
+        try:
+            return [self._index[ch] for ch in text]
+        except KeyError:
+            return None
 
 
 BACKENDS = ("rapidocr", "paddleocr")
