@@ -37,7 +37,9 @@ coverage / excess, min..max::
     full fill     :  0.88-1.00 /  0.35-0.64
 
 Fields are then read from their bubbles' states; a blank or doubly marked single choice is data
-(``status="blank"`` / ``"needs_review"``), never an exception.
+(``status="blank"`` / ``"needs_review"``), never an exception. A field that needs review is
+looked at once more where its printed rings really are (:func:`snap_field`): on a curled page a
+ring a millimetre off its expected place falls inside the sampled disk and looks like a mark.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class BubbleFill:
     excess: float
     state: str
     confidence: float
+    darkness: float = 0.0  # mean darkness; ``darkness - excess`` is the page's empty-bubble level
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,15 @@ PAPER_RINGS = (1.25, 1.42)  # radii (x r) of the paper rings: clear of the ring 
 
 def sample_points(gray: np.ndarray, homography: np.ndarray, points_mm: np.ndarray) -> np.ndarray:
     """Bilinear samples of ``gray`` at page points ``(..., 2)`` in mm (255 outside the image)."""
+    return sample_pixels(gray, project(homography, points_mm))
+
+
+def sample_pixels(gray: np.ndarray, points_px: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``gray`` at image points ``(..., 2)`` in pixels (255 outside the image)."""
     import cv2
 
-    shape = points_mm.shape[:-1]
-    px = project(homography, points_mm.reshape(-1, 2)).astype(np.float32)
+    shape = points_px.shape[:-1]
+    px = points_px.reshape(-1, 2).astype(np.float32)
     width = max(1, min(px.shape[0], 4096))
     rows = -(-px.shape[0] // width)
     padded = np.full((rows * width, 2), -10.0, np.float32)
@@ -162,9 +170,17 @@ def _square(x: float, y: float, side: float, t: np.ndarray) -> np.ndarray:
 
 
 def measure_bubbles(
-    gray: np.ndarray, homography: np.ndarray, bubbles: Sequence[Bubble], ink: InkLevels
+    gray: np.ndarray,
+    homography: np.ndarray,
+    bubbles: Sequence[Bubble],
+    ink: InkLevels,
+    baseline: float | None = None,
 ) -> list[BubbleFill]:
-    """Read every bubble of a page (in the order given): coverage, excess darkness, state."""
+    """Read every bubble of a page (in the order given): coverage, excess darkness, state.
+
+    ``baseline`` is the mean darkness of an empty bubble on this page; by default the median over
+    the bubbles given whose coverage says empty (pass it when measuring a few bubbles again).
+    """
     if not bubbles:
         return []
     centres = np.array([[b.cx, b.cy] for b in bubbles])
@@ -178,10 +194,13 @@ def measure_bubbles(
     darkness = (1.0 - values[:, :n_in] / paper) / max(1e-3, 1.0 - ink.ink_ratio)
     coverage = (darkness > MARK_DARKNESS).mean(axis=1)
     mean_dark = np.clip(darkness, 0.0, 1.0).mean(axis=1)
-    quiet = coverage < EMPTY_BELOW
-    baseline = float(np.median(mean_dark[quiet])) if quiet.any() else 0.03
-    excess = mean_dark - baseline
-    return [_classify(b, float(c), float(e)) for b, c, e in zip(bubbles, coverage, excess, strict=True)]
+    if baseline is None:
+        quiet = coverage < EMPTY_BELOW
+        baseline = float(np.median(mean_dark[quiet])) if quiet.any() else 0.03
+    return [
+        _classify(b, float(c), float(d), float(d) - baseline)
+        for b, c, d in zip(bubbles, coverage, mean_dark, strict=True)
+    ]
 
 
 def _paper(ring: np.ndarray, centres: np.ndarray, neighbours: int = 4) -> np.ndarray:
@@ -197,7 +216,7 @@ def _paper(ring: np.ndarray, centres: np.ndarray, neighbours: int = 4) -> np.nda
     return np.maximum(np.where(ring < 0.9 * around, around, ring), 1.0)
 
 
-def _classify(bubble: Bubble, coverage: float, excess: float) -> BubbleFill:
+def _classify(bubble: Bubble, coverage: float, darkness: float, excess: float) -> BubbleFill:
     if coverage >= FILLED_FROM:
         state, conf = FILLED, 0.5 + 0.5 * min(1.0, (coverage - FILLED_FROM) / 0.3)
     elif coverage < EMPTY_BELOW and excess < SMUDGE_EXCESS:
@@ -206,8 +225,48 @@ def _classify(bubble: Bubble, coverage: float, excess: float) -> BubbleFill:
     else:
         state, conf = AMBIGUOUS, 0.25
     return BubbleFill(
-        bubble.option, bubble.column, round(coverage, 4), round(excess, 4), state, round(conf, 4)
+        bubble.option,
+        bubble.column,
+        round(coverage, 4),
+        round(excess, 4),
+        state,
+        round(conf, 4),
+        round(darkness, 4),
     )
+
+
+SNAP_SEARCH_MM = 1.5
+"""Largest shift, in mm, :func:`field_offset` looks for (a curled or bent page)."""
+
+
+def field_offset(gray: np.ndarray, homography: np.ndarray, bubbles: Sequence[Bubble]) -> tuple[float, float]:
+    """Where a field's printed bubble rings really are, relative to the homography (mm).
+
+    A page that is not flat (curled in a phone photo, bent at the binding) moves bubbles in the
+    middle of the page by a millimetre or more from where the corner markers put them. This
+    searches offsets within :data:`SNAP_SEARCH_MM` (coarse, then fine) for the one where the
+    bubbles' printed rings stand out most against just inside and just outside them. Empty
+    bubbles decide; a field of filled bubbles has no preference and keeps offset 0.
+    """
+    centres = np.array([[b.cx, b.cy] for b in bubbles])
+    radii = np.array([b.r for b in bubbles])[:, None, None]
+    ring12 = _RING[::2]
+    rings = np.stack([centres[:, None, :] + ring12[None] * radii * k for k in (0.8, 1.0, 1.2)])
+    base = project(homography, rings)  # (3, bubbles, 12, 2) px
+    centre = centres.mean(axis=0)
+    jacobian = project(homography, centre + np.eye(2)) - project(homography, centre[None])  # rows: d/dx, d/dy
+
+    def best(offsets: np.ndarray) -> np.ndarray:
+        values = sample_pixels(gray, base[None] + (offsets @ jacobian)[:, None, None, None, :])
+        inside, ring, outside = values.reshape(len(offsets), 3, -1).mean(axis=2).T
+        score = (inside + outside) / 2 - ring - 0.5 * np.hypot(offsets[:, 0], offsets[:, 1])
+        return offsets[int(np.argmax(score))]
+
+    coarse = np.arange(-SNAP_SEARCH_MM, SNAP_SEARCH_MM + 1e-9, 0.5)
+    found = best(np.stack(np.meshgrid(coarse, coarse), axis=-1).reshape(-1, 2))
+    fine = np.arange(-0.25, 0.26, 0.125)
+    found = best(found + np.stack(np.meshgrid(fine, fine), axis=-1).reshape(-1, 2))
+    return float(found[0]), float(found[1])
 
 
 @dataclass(frozen=True, eq=False)
@@ -333,3 +392,33 @@ def _minutes(fills: Sequence[BubbleFill]) -> Outcome:
             else (None, "needs_review", "tens without units")
         )
     return str(int(tens[0] or "0") * 10 + int(units[0] or "0")), "ok", ""
+
+
+def snap_field(
+    gray: np.ndarray,
+    homography: np.ndarray,
+    bubbles: Sequence[Bubble],
+    reading: FieldReading,
+    ink: InkLevels,
+    baseline: float,
+) -> FieldReading:
+    """Read a field again where its printed rings really are (:func:`field_offset`).
+
+    Used on fields that need review: a bubble ring a millimetre off its expected place falls
+    inside the sampled disk and looks like a faint mark. The new reading is kept only if it has
+    fewer ambiguous bubbles than ``reading``.
+    """
+    from dataclasses import replace
+
+    dx, dy = field_offset(gray, homography, bubbles)
+    if np.hypot(dx, dy) < 0.3:
+        return reading
+    shifted = [replace(b, cx=b.cx + dx, cy=b.cy + dy) for b in bubbles]
+    again = read_field(
+        reading.field_id, reading.kind, measure_bubbles(gray, homography, shifted, ink, baseline)
+    )
+
+    def unsure(r: FieldReading) -> int:
+        return sum(f.state == AMBIGUOUS for f in r.bubbles)
+
+    return again if unsure(again) < unsure(reading) else reading

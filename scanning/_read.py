@@ -37,7 +37,7 @@ from scanning._errors import (
 )
 from scanning._geometry import PageLayout, Rect, marker_layout, qr_rect
 from scanning._load import SourceRef, page_loaders
-from scanning._omr import FieldReading, ink_levels, measure_bubbles, read_field
+from scanning._omr import FieldReading, ink_levels, measure_bubbles, read_field, snap_field
 from scanning._qr import QRPayload, decode_payload, layout_checksum
 from scanning._register import Registration, detect_markers, register
 
@@ -322,16 +322,20 @@ class SheetReader:
     ) -> PageReading:
         layout = self._layout(sheet, ref)
         spec = self.specs[sheet.assignment_id]
-        fills = measure_bubbles(gray, reg.homography, layout.bubbles, ink_levels(gray, reg, layout.markers))
+        ink = ink_levels(gray, reg, layout.markers)
+        fills = measure_bubbles(gray, reg.homography, layout.bubbles, ink)
         by_field: dict[str, list[Any]] = {}
         for bubble, fill in zip(layout.bubbles, fills, strict=True):
-            by_field.setdefault(bubble.field_id, []).append(fill)
-        readings = {fid: read_field(fid, spec.field(fid).type, group) for fid, group in by_field.items()}
-        for fid, reading in readings.items():
+            by_field.setdefault(bubble.field_id, []).append((bubble, fill))
+        readings = {}
+        for fid, pairs in by_field.items():
+            reading = read_field(fid, spec.field(fid).type, [fill for _, fill in pairs])
+            if reading.status == "needs_review":  # perhaps a curled page: look for the rings
+                baseline = fills[0].darkness - fills[0].excess
+                reading = snap_field(gray, reg.homography, [b for b, _ in pairs], reading, ink, baseline)
             if reading.status == "needs_review" or reading.confidence < CROP_BELOW_CONFIDENCE:
-                readings[fid] = _with_crop(
-                    reading, crop_region(gray, reg.homography, _field_rect(layout, fid))
-                )
+                reading = _with_crop(reading, crop_region(gray, reg.homography, _field_rect(layout, fid)))
+            readings[fid] = reading
         for box in layout.boxes:
             readings[box.field_id] = self._read_box(gray, reg, box, spec.field(box.field_id))
         order = list(dict.fromkeys([b.field_id for b in layout.bubbles] + [b.field_id for b in layout.boxes]))

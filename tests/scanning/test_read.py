@@ -197,3 +197,13 @@ def test_an_unknown_ocr_backend_fails_when_the_reader_is_made() -> None:
 
     with pytest.raises(OCRBackendError, match="unknown OCR backend 'tesseract'"):
         SheetReader(sp.SPEC, ocr="tesseract")
+
+
+def test_a_curled_page_is_read_where_its_bubbles_really_are(reader, filled) -> None:
+    """The middle of the page bulges 1.5 mm away from where the corner markers put it."""
+    h, w = filled.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bulge = 1.5 * 200 / 25.4 * np.sin(np.pi * yy / h)
+    dx, dy = bulge * np.sin(np.pi * xx / w), bulge * np.sin(2 * np.pi * xx / w)
+    curled = cv2.remap(filled, xx + dx, yy + dy, cv2.INTER_LINEAR, borderValue=255)
+    assert _values(reader.read_page(curled)) == sp.EXPECTED
