@@ -179,9 +179,10 @@ class GradingPolicy:
     ``min_confidence``: per key kind, the reading's confidence needed to grade what was read.
     ``min_key_probability``: per kind, the verified probability that the writing *is* the key
     (``reading.key_probability``) needed to grade it right whatever the plain reading says.
-    ``guard_distance``: a handwritten answer (an OCR reading, which has ``char_confidences``) graded
-    wrong that is within this many character edits of a key spelling goes to review instead: a one-character misread of a right answer (a 4 read
-    as a 9, a lost decimal point) is the reader's typical error, so such a verdict is not trusted.
+    ``guard_distance``: a handwritten answer (an OCR reading) graded wrong that is within this many
+    character edits of a key spelling goes to review instead: a one-character misread of a right
+    answer (a 4 read as a 9, a lost decimal point) is the reader's typical error, so such a verdict
+    is not trusted.
     """
 
     min_confidence: dict[str, float] = field(
@@ -275,10 +276,9 @@ def grade(
         score, reason = _SCORERS[key.kind](key, reading.value)
     except _Unreadable as exc:
         return _review(points, str(exc))
-    handwritten = hasattr(reading, "char_confidences")  # an OCR reading can slip; typed or bubbled cannot
     if (
         score < points
-        and handwritten
+        and _handwritten(reading)
         and isinstance(key, NumberKey | TextKey)
         and isinstance(reading.value, str)
     ):
@@ -287,6 +287,12 @@ def grade(
         if _near_key(key, reading.value, policy.guard_distance):
             return _review(points, f"{reading.value!r} is one slip of the reader away from the key")
     return Grade(score, points, math.isclose(score, points), "graded", reason)
+
+
+def _handwritten(reading: Any) -> bool:
+    """An OCR reading (a TextReading, or a page reader's field of kind "handwriting") can slip;
+    a typed-in Answer or a bubbled number cannot."""
+    return hasattr(reading, "char_confidences") or getattr(reading, "kind", None) == "handwriting"
 
 
 def _squash(text: str) -> str:
