@@ -4,6 +4,7 @@ A leaf package: it speaks plain data (dataclasses, numpy arrays) and never impor
 ``homework``, ``api`` or ``recommender``.
 """
 
+from scanning._damage import Degradation, degrade, phone, scanner
 from scanning._errors import (
     BadImageError,
     BlankPageError,
@@ -51,6 +52,7 @@ from scanning._ocr import (
     read_answer,
 )
 from scanning._omr import BubbleFill, FieldReading, read_field
+from scanning._pencil import DigitBank, HandStyle
 from scanning._qr import QRPayload, decode_payload, encode_payload, layout_checksum, page_payload
 from scanning._read import PageFailure, PageReading, PageResult, SheetReader, read_file, read_page
 from scanning._register import Registration, detect_markers, register
@@ -68,21 +70,7 @@ from scanning._spec import (
     TrueFalse,
     load_spec,
 )
-from scanning._synth import (
-    Degradation,
-    DigitBank,
-    FieldCheck,
-    FieldFill,
-    HandStyle,
-    SynthPage,
-    check_page,
-    degrade,
-    fill_page,
-    generate_set,
-    phone,
-    read_truth,
-    scanner,
-)
+from scanning._synth import FieldCheck, FieldFill, SynthPage, check_page, fill_page, generate_set, read_truth
 from scanning._text import register_fonts, text_runs, text_width
 
 __all__ = [
@@ -174,7 +162,7 @@ __all__ = [
     "get_backend",
     "read_answer",
     "split_stacked_fraction",
-    # filled, damaged test pages with ground truth (scanning/_synth.py)
+    # filled, damaged test pages with ground truth (scanning/_synth.py, _pencil.py, _damage.py)
     "Degradation",
     "DigitBank",
     "FieldCheck",

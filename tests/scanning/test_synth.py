@@ -7,21 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scanning._damage import Degradation, degrade, phone, scanner
 from scanning._geometry import Bubble, Marker, PageLayout, Rect, WritingBox
-from scanning._synth import (
-    Degradation,
-    DigitBank,
-    FieldFill,
-    HandStyle,
-    Mark,
-    bubble_mark_ink,
-    degrade,
-    fill_page,
-    phone,
-    scanner,
-    write_number,
-    write_text,
-)
+from scanning._pencil import DigitBank, HandStyle, apply_ink, bubble_mark_ink, write_number, write_text
+from scanning._synth import FieldFill, Mark, fill_page, generate_set, read_truth
 
 DIGITS = Path(__file__).resolve().parents[2] / "fixtures" / "handwriting" / "mnist_digits_500.npz"
 
@@ -93,8 +82,6 @@ def test_text_stand_in_renders_latin_and_hanzi() -> None:
 
 def _mean_in_bubble(ink: np.ndarray, level: int, r: float) -> float:
     page = np.full(ink.shape, 240, np.uint8)
-    from scanning._synth import apply_ink
-
     apply_ink(page, ink, 0, 0, level, np.random.default_rng(0))
     yy, xx = np.mgrid[: ink.shape[0], : ink.shape[1]]
     c = ink.shape[0] / 2
@@ -209,7 +196,6 @@ def test_degradation_profile_is_checked() -> None:
 
 def test_generate_set_writes_pages_and_truth_that_read_back(bank: DigitBank, tmp_path: Path) -> None:
     from scanning import load_spec
-    from scanning._synth import generate_set, read_truth
 
     spec = load_spec({
         "assignment_id": "t-1", "title": "Synth 测试", "students": [{"id": "a", "name": "甲"}, {"id": "b", "name": "B"}],
