@@ -26,6 +26,7 @@ from homework._errors import (
 )
 from homework._graph import KnowledgeGraph
 from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
+from homework._printing import PrintedAssignment, print_assignment, render_question_paper, sheet_spec
 from homework._taxonomy import TAXONOMY, TagResult, tag_problem, taxonomy_graph
 from homework._timing import TimeCalibrator, recalibrate_bank
 
@@ -53,12 +54,16 @@ __all__ = [
     "ItemType",
     "KnowledgeGraph",
     "KnowledgePoint",
+    "PrintedAssignment",
     "TagResult",
     "TimeCalibrator",
     "UnknownAssignmentError",
     "item_answer_key",
     "numeric_value",
+    "print_assignment",
     "recalibrate_bank",
+    "render_question_paper",
+    "sheet_spec",
     "tag_problem",
     "taxonomy_graph",
 ]

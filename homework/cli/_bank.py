@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -165,6 +165,11 @@ def assign(
                                                 "all subjects.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed for the choice of items.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the assignment(s) as JSON here.")] = None,
+    print_to: Annotated[Path | None, typer.Option("--print", help="Print question papers and answer sheets "
+                                                                  "into this folder (one subfolder each).")] = None,
+    student: Annotated[list[str] | None, typer.Option(help="ID:NAME of a student to print for (repeatable).")] = None,
+    class_name: Annotated[str, typer.Option(help="Class printed on the papers, e.g. 五(2)班")] = "",
+    combined: Annotated[bool, typer.Option(help="Also one PDF with each student's paper then sheet.")] = False,
 ) -> None:
     """Build homework from explicit items or from a request, show its minutes and check the 双减 caps."""
     from homework._assignments import (
@@ -184,7 +189,7 @@ def assign(
         else:
             if not kp:
                 raise AssignmentError("give --items or at least one --kp")
-            level = _range(difficulty, int) if difficulty[:1].isdigit() else difficulty
+            level: Any = _range(difficulty, int) if difficulty[:1].isdigit() else difficulty
             request = AssignmentRequest(knowledge_points=tuple(kp), minutes=minutes, grade=grade, subject=subject,
                                         difficulty=level, seed=seed)
             made = layered_assignments(bank, request) if tiers else {"": compose_assignment(bank, request)}
@@ -210,5 +215,29 @@ def assign(
                                                           "minutes": list(a.minutes), "total": a.total_minutes}
                                    for tier, a in made.items()}, ensure_ascii=False, indent=1), encoding="utf-8")
         typer.echo(f"{out}: written")
+    if print_to is not None:
+        _print(bank, made, print_to, student or [], class_name, combined)
     if failed:
         raise typer.Exit(3)
+
+
+def _print(bank: ItemBank, made: dict, folder: Path, students: list[str], class_name: str, combined: bool) -> None:
+    from tqdm import tqdm
+
+    from homework._errors import AssignmentError
+    from homework._printing import print_assignment
+
+    people = [(s.split(":", 1)[0], s.split(":", 1)[-1]) for s in students]
+    if not people:
+        typer.echo("error: --print needs at least one --student ID:NAME", err=True)
+        raise typer.Exit(2)
+    for assignment in made.values():
+        try:
+            with tqdm(total=len(people), desc=f"print {assignment.id}", unit="student") as bar:
+                printed = print_assignment(bank, assignment, people, folder / assignment.id, class_name=class_name,
+                                           combined=combined, progress=lambda done, total: bar.update(done - bar.n))
+        except (AssignmentError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(f"{printed.questions.parent}: questions.pdf, sheets.pdf{', combined.pdf' if combined else ''}, "
+                   "spec.json")

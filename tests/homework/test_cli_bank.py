@@ -59,3 +59,16 @@ def test_assign_shows_minutes_and_refuses_over_the_cap(tmp_path: Path) -> None:
     assert refused.exit_code == 3 and "双减 grades 1-2: no written homework is exceeded by" in refused.output
     missing = runner.invoke(app, ["bank", "query", "--bank", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2 and "no bank at" in missing.output
+
+
+def test_assign_prints_papers_and_sheets(tmp_path: Path) -> None:
+    bank = _bank(tmp_path)
+    result = runner.invoke(app, ["assign", "--bank", str(bank), "--kp", "geometry.circle", "--minutes", "15",
+                                 "--grade", "6", "--print", str(tmp_path / "print"), "--student", "s01:李雷",
+                                 "--student", "s02:韩梅梅", "--class-name", "六(1)班", "--combined"])
+    assert result.exit_code == 0, result.output
+    folders = [p for p in (tmp_path / "print").iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    assert {p.name for p in folders[0].iterdir()} == {"questions.pdf", "sheets.pdf", "combined.pdf", "spec.json"}
+    spec = json.loads((folders[0] / "spec.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in spec["students"]] == ["李雷", "韩梅梅"] and spec["fields"][-1]["type"] == "minutes"

@@ -1,0 +1,258 @@
+"""Printing an assignment: per student a question paper (PDF, Chinese stems rendered) and the
+answer sheet from :mod:`scanning`, or both in one combined document.
+
+The answer sheet has one field per item, chosen by the item's type, and a last "minutes spent" field
+whose readings feed :func:`homework.recalibrate_bank`::
+
+    item type        sheet field                           answer key
+    single_choice    single_choice (one bubble per option)  choice
+    multiple_choice  multiple_choice                        choice (multiple)
+    true_false       true_false                             true_false
+    numeric          handwriting, number                    number (all accepted values, tolerance)
+    short_text       handwriting, text                      text
+    subjective       score (the teacher bubbles 0..points)  score
+    (last)           minutes                                none
+
+The question paper uses the sheets' embedded fonts (``scanning.register_fonts``), so Chinese prints
+the same on any printer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from homework._assignments import Assignment
+from homework._bank import ItemBank
+from homework._errors import AssignmentError
+from homework._items import Item, ItemType, item_answer_key
+
+__all__ = ["PrintedAssignment", "field_items", "print_assignment", "render_question_paper", "sheet_spec"]
+
+log = logging.getLogger(__name__)
+
+MINUTES_FIELD = "minutes"
+_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+MM = 72.0 / 25.4
+PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 18.0
+STEM_PT, LINE_MM = 11.0, 6.2
+
+
+def _field_id(item: Item, number: int) -> str:
+    return item.id if _ID.match(item.id) and item.id != MINUTES_FIELD else f"q{number}"
+
+
+def _field(item: Item, number: int, points: float) -> dict[str, Any]:
+    field: dict[str, Any] = {"id": _field_id(item, number), "label": str(number),
+                             "key": item_answer_key(item, points)}
+    kind = item.type
+    if kind in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
+        field.update(type=kind.value, options=len(item.options))
+    elif kind is ItemType.TRUE_FALSE:
+        field["type"] = "true_false"
+    elif kind in (ItemType.NUMERIC, ItemType.SHORT_TEXT):
+        field.update(type="handwriting", kind="number" if kind is ItemType.NUMERIC else "text")
+    else:
+        field.update(type="score", max_points=max(1, round(points)))
+        field["key"] = {"kind": "score", "max_points": max(1, round(points))}
+    return field
+
+
+def _students(students: Sequence[Mapping[str, str] | tuple[str, str]]) -> list[dict[str, str]]:
+    out = [dict(s) if isinstance(s, Mapping) else {"id": s[0], "name": s[1]} for s in students]
+    if not out:
+        raise AssignmentError("print for at least one student")
+    return out
+
+
+def sheet_spec(bank: ItemBank, assignment: Assignment, students: Sequence[Mapping[str, str] | tuple[str, str]],
+               *, class_name: str = "", title: str = "", points: Mapping[str, float] | None = None,
+               minutes_field: bool = True) -> Any:
+    """The :class:`scanning.SheetSpec` of ``assignment``: one field per item, keyed by its answer key.
+
+    Field ids are the item ids where they fit a sheet id (else ``q1, q2, ...``); labels are question
+    numbers. ``points`` gives an item's points (default 1; a subjective item's score range).
+    """
+    import scanning
+
+    items = bank.items(list(assignment.item_ids))
+    fields = [_field(item, n, (points or {}).get(item.id, 1.0)) for n, item in enumerate(items, start=1)]
+    if minutes_field:
+        fields.append({"id": MINUTES_FIELD, "type": "minutes", "label": ""})
+    spec = {"assignment_id": assignment.id, "title": (title or assignment.title or assignment.id)[:80],
+            "class_name": class_name, "students": _students(students), "fields": fields}
+    try:
+        return scanning.load_spec(spec)
+    except scanning.SpecError as exc:
+        raise AssignmentError(f"cannot make an answer sheet for {assignment.id!r}: {exc}") from exc
+
+
+def field_items(spec: Any) -> dict[str, str]:
+    """Sheet field id -> item id (what the reader's answers are graded against)."""
+    return {f.id: f.id for f in spec.fields if f.id != MINUTES_FIELD}
+
+
+# ----------------------------------------------------------------------------------- question paper
+
+
+def _wrap(text: str, size: float, width_mm: float) -> list[str]:
+    """Greedy line breaks by measured width; a closing punctuation mark never starts a line."""
+    import scanning
+
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for char in paragraph:
+            if line and scanning.text_width(line + char, size) > width_mm and char not in "，。．、；：？！）)】”,.;:?!":
+                lines.append(line)
+                line = char.lstrip()
+            else:
+                line += char
+        lines.append(line)
+    return lines
+
+
+class _Paper:
+    """A reportlab canvas with a cursor, mixed Chinese/Latin text and automatic page breaks."""
+
+    def __init__(self, canvas: Any, footer: str) -> None:
+        self.c, self.footer, self.page, self.y = canvas, footer, 1, MARGIN
+
+    def text(self, x_mm: float, text: str, size: float, grey: float = 0.0) -> None:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        import scanning
+
+        self.c.setFillGray(grey)
+        x = x_mm * MM
+        for font, run in scanning.text_runs(text):
+            self.c.setFont(font, size)
+            self.c.drawString(x, (PAGE_H - self.y) * MM, run)
+            x += stringWidth(run, font, size)
+
+    def need(self, height_mm: float) -> None:
+        if self.y + height_mm > PAGE_H - MARGIN:
+            self.finish_page()
+            self.c.showPage()
+            self.page += 1
+            self.y = MARGIN
+
+    def finish_page(self) -> None:
+        saved = self.y
+        self.y = PAGE_H - MARGIN / 2
+        self.text(MARGIN, f"{self.footer}  第 {self.page} 页", 8, 0.45)
+        self.y = saved
+
+    def paragraph(self, x_mm: float, text: str, size: float = STEM_PT, grey: float = 0.0) -> None:
+        for line in _wrap(text, size, PAGE_W - MARGIN - x_mm):
+            self.need(LINE_MM)
+            self.y += LINE_MM
+            self.text(x_mm, line, size, grey)
+
+
+def _draw_student(paper: _Paper, items: list[Item], assignment: Assignment, student: Mapping[str, str],
+                  class_name: str, title: str) -> None:
+    paper.y += 8
+    paper.text(MARGIN, title, 16)
+    paper.y += 8
+    paper.text(MARGIN, f"班级 {class_name or '______'}    姓名 {student['name']}    学号 {student['id']}    "
+               f"预计用时 约 {assignment.total_minutes:g} 分钟", 10)
+    paper.y += 6
+    paper.text(MARGIN, "答案写在答题卡上；做完后在答题卡“用时”一栏涂写实际用了多少分钟。", 9, 0.35)
+    paper.y += 4
+    for number, (item, minutes) in enumerate(zip(items, assignment.minutes, strict=True), start=1):
+        paper.y += 2
+        paper.paragraph(MARGIN, f"{number}. {item.stem}")
+        if item.stem_en:
+            paper.paragraph(MARGIN + 5, item.stem_en, 9.5, 0.25)
+        for letter, option in zip("ABCDEFGH", item.options, strict=False):
+            paper.paragraph(MARGIN + 5, f"{letter}. {option}", 10.5)
+        if item.type is ItemType.TRUE_FALSE:
+            paper.paragraph(MARGIN + 5, "（判断对错）", 10, 0.35)
+        paper.paragraph(PAGE_W - MARGIN - 28, f"（约 {minutes:g} 分钟）", 8.5, 0.45)
+
+
+def render_question_paper(bank: ItemBank, assignment: Assignment,
+                          students: Sequence[Mapping[str, str] | tuple[str, str]], out: str | Path, *,
+                          class_name: str = "", title: str = "",
+                          progress: Callable[[int, int], None] | None = None) -> list[int]:
+    """Write every student's question paper into one PDF; return each student's page count."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    import scanning
+
+    scanning.register_fonts()
+    items = bank.items(list(assignment.item_ids))
+    people = _students(students)
+    canvas = Canvas(str(out), pagesize=(PAGE_W * MM, PAGE_H * MM), pageCompression=1, invariant=1)
+    canvas.setTitle(title or assignment.title or assignment.id)
+    canvas.setCreator("homework-loop")
+    counts = []
+    for done, student in enumerate(people, start=1):
+        paper = _Paper(canvas, f"{assignment.id} · {student['id']}")
+        _draw_student(paper, items, assignment, student, class_name, title or assignment.title or assignment.id)
+        paper.finish_page()
+        canvas.showPage()
+        counts.append(paper.page)
+        if progress is not None:
+            progress(done, len(people))
+    canvas.save()
+    return counts
+
+
+# ----------------------------------------------------------------------------------- both
+
+
+@dataclass(frozen=True)
+class PrintedAssignment:
+    """The files printed for an assignment and the sheet spec the scanner will read them with."""
+
+    questions: Path
+    sheets: Path
+    combined: Path | None
+    spec: Any
+    pages_per_student: dict[str, tuple[int, int]]
+
+
+def print_assignment(bank: ItemBank, assignment: Assignment,
+                     students: Sequence[Mapping[str, str] | tuple[str, str]], out_dir: str | Path, *,
+                     class_name: str = "", title: str = "", combined: bool = False,
+                     points: Mapping[str, float] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> PrintedAssignment:
+    """Write ``questions.pdf`` and ``sheets.pdf`` (and with ``combined`` one ``combined.pdf`` holding,
+    per student, the question paper then the answer sheet) plus ``spec.json`` into ``out_dir``."""
+    import scanning
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    spec = sheet_spec(bank, assignment, students, class_name=class_name, title=title, points=points)
+    (out / "spec.json").write_text(spec.model_dump_json(indent=1), encoding="utf-8")
+    question_pages = render_question_paper(bank, assignment, students, out / "questions.pdf",
+                                           class_name=class_name, title=title, progress=progress)
+    scanning.render_pdf(spec, out / "sheets.pdf")
+    layout = scanning.layout_pages(spec)
+    pages = {s.id: (q, len(layout[s.id])) for s, q in zip(spec.students, question_pages, strict=True)}
+    merged = _combine(out, pages) if combined else None
+    log.info("printed %s for %d students into %s", assignment.id, len(pages), out)
+    return PrintedAssignment(out / "questions.pdf", out / "sheets.pdf", merged, spec, pages)
+
+
+def _combine(out: Path, pages: dict[str, tuple[int, int]]) -> Path:
+    import pypdfium2 as pdfium
+
+    questions, sheets = pdfium.PdfDocument(out / "questions.pdf"), pdfium.PdfDocument(out / "sheets.pdf")
+    merged = pdfium.PdfDocument.new()
+    q_at = s_at = 0
+    for q_count, s_count in pages.values():
+        merged.import_pages(questions, list(range(q_at, q_at + q_count)))
+        merged.import_pages(sheets, list(range(s_at, s_at + s_count)))
+        q_at, s_at = q_at + q_count, s_at + s_count
+    target = out / "combined.pdf"
+    merged.save(target)
+    for doc in (merged, questions, sheets):
+        doc.close()
+    return target
