@@ -220,3 +220,41 @@ def test_generate_set_writes_pages_and_truth_that_read_back(bank: DigitBank, tmp
         assert int(minutes.expected or "") == int("".join(m.option for m in minutes.marks))
     again = generate_set(spec, tmp_path / "again", [scanner(150, 2), phone(10, dpi=150)], bank, seed=3)
     assert (tmp_path / "again" / again[0].file).read_bytes() == (tmp_path / pages[0].file).read_bytes()
+
+
+def test_plans_record_what_a_correct_reader_must_report() -> None:
+    from scanning import layout_pages, load_spec
+    from scanning._synth import plan_field
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "fixtures" / "scans" / "spec.json")
+    layout = layout_pages(spec)[spec.students[0].id]
+    home = {b.field_id: page for page in layout for b in page.bubbles}
+    rng = np.random.default_rng(0)
+    fills = [plan_field(f, home.get(f.id, layout[0]), rng, ability=0.6) for _ in range(30) for f in spec.fields]
+    by_case: dict[str, list[FieldFill]] = {}
+    for fill in fills:
+        by_case.setdefault(fill.case, []).append(fill)
+    for fill in by_case["double"]:
+        assert fill.status == "needs_review" and len(fill.marks) == 2 and fill.expected == "".join(sorted(m.option for m in fill.marks))
+    for fill in by_case["erasure+mark"]:
+        assert fill.status == "needs_review" and sorted(m.style for m in fill.marks) == ["erased", "full"]
+    for fill in by_case["blank"]:
+        assert fill.expected is None and fill.status == "blank" and fill.marks == ()
+    written = by_case["written"]
+    assert {f.source for f in written} == {"mnist", "font"}
+    assert {f.number_kind for f in written} == {"integer", "decimal", "fraction", "negative", "text"}
+    assert all(f.expected == f.written for f in written)
+
+
+def test_fill_page_draws_where_the_renderer_printed(bank: DigitBank) -> None:
+    from scanning import load_spec, render_page_images
+
+    spec = load_spec({"assignment_id": "t-2", "title": "t", "students": [{"id": "a", "name": "A"}],
+                      "fields": [{"id": "q", "type": "single_choice", "options": 5}]})
+    image, geometry = next(render_page_images(spec, dpi=150))
+    out = fill_page(image, geometry, {"q": FieldFill("q", "D", "ok", "clean", (Mark("D"),))},
+                    np.random.default_rng(1), stray_marks=0)
+    for b in geometry.page.bubbles:
+        x, y = geometry.point(b.cx, b.cy)
+        centre = out[round(y) - 3 : round(y) + 4, round(x) - 3 : round(x) + 4].mean()
+        assert (centre < 160) == (b.option == "D"), b
