@@ -261,6 +261,8 @@ class SheetReader:
             return self._read_fields(gray, registration, sheet, ref)
         except ScanningError as exc:
             logger.info("%s: %s", ref, exc)
+            if isinstance(exc, PageNotRegisteredError) and not isinstance(exc, BlankPageError):
+                sheet = find_sheet_qr(gray)  # whose page it is, so it can be scanned again
             return PageFailure(ref, exc, image=gray, sheet=sheet)
 
     def _register(self, gray: np.ndarray, ref: SourceRef) -> tuple[Registration, tuple[float, float]]:
@@ -430,6 +432,22 @@ def read_qr(gray: np.ndarray, homography: np.ndarray, rect: Rect, margin_mm: flo
     if text:
         return str(text)
     return _zxing(crop_region(gray, homography, _grown(rect, margin_mm + rect.w / 2), px_per_mm=QR_PX_PER_MM))
+
+
+def find_sheet_qr(gray: np.ndarray) -> QRPayload | None:
+    """Search a whole page for one of our QR codes (for a page whose markers were not found).
+
+    Slower than :func:`read_qr` (tens of milliseconds), so only used on pages that failed; None
+    when there is no readable QR code of ours.
+    """
+    import zxingcpp
+
+    for found in zxingcpp.read_barcodes(gray, formats=_QR_FORMATS()):
+        try:
+            return decode_payload(str(found.text))
+        except SheetNotIdentifiedError:
+            continue
+    return None
 
 
 def _grown(rect: Rect, by: float) -> Rect:

@@ -207,3 +207,14 @@ def test_a_curled_page_is_read_where_its_bubbles_really_are(reader, filled) -> N
     dx, dy = bulge * np.sin(np.pi * xx / w), bulge * np.sin(2 * np.pi * xx / w)
     curled = cv2.remap(filled, xx + dx, yy + dy, cv2.INTER_LINEAR, borderValue=255)
     assert _values(reader.read_page(curled)) == sp.EXPECTED
+
+
+def test_a_page_with_torn_markers_still_says_whose_it_is(reader, pages, filled) -> None:
+    geometry = pages[0][1]
+    torn = filled.copy()
+    for marker in geometry.page.markers[1:]:  # three of the four markers torn off
+        x, y, w, h = (int(v) for v in geometry.rect(marker.rect))
+        torn[y - 4 : y + h + 4, x - 4 : x + w + 4] = 255
+    (failure,) = reader.read_file(sp.encode(torn), name="torn.jpg")
+    assert isinstance(failure.error, PageNotRegisteredError) and "found 1 of the page's 4" in str(failure.error)
+    assert (failure.sheet.assignment_id, failure.sheet.student_id, failure.sheet.page_index) == ("hw-read", "s1", 0)
