@@ -45,6 +45,7 @@ COLUMNS = ("id", "subject", "grade", "type", "stem", "stem_en", "image", "option
 """The bank's columns, in file order. ``options`` and ``answer`` are JSON arrays (or ``|``-separated
 text), ``knowledge_points`` and ``tags`` are ``;``-separated."""
 REQUIRED = ("id", "grade", "type", "stem", "minutes")
+CATEGORICAL = ("subject", "type", "source")
 TYPE_ALIASES = {
     "single choice": "single_choice", "single": "single_choice", "choice": "single_choice",
     "单选": "single_choice", "单选题": "single_choice", "选择题": "single_choice",
@@ -111,10 +112,26 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
     raise ItemBankError(f"{path}: unknown item file type {suffix!r} (use .csv, .xlsx, .json or .jsonl)")
 
 
-def _text(raw: pd.DataFrame, column: str, default: str = "") -> pd.Series:
+class _Cells:
+    """The raw table's columns as stripped text, each converted once."""
+
+    def __init__(self, raw: pd.DataFrame) -> None:
+        self.raw = raw
+        self._done: dict[tuple[str, str], pd.Series] = {}
+
+    def text(self, column: str, default: str = "") -> pd.Series:
+        if (column, default) not in self._done:
+            self._done[column, default] = _as_text(self.raw, column, default)
+        return self._done[column, default]
+
+
+def _as_text(raw: pd.DataFrame, column: str, default: str) -> pd.Series:
     if column not in raw.columns:
         return pd.Series([default] * len(raw), index=raw.index, dtype=object)
-    values = raw[column].astype(object)
+    values = raw[column]
+    if not values.isna().any() and pd.api.types.infer_dtype(values, skipna=False) == "string":  # CSV/Excel
+        return values.astype(object).str.strip()
+    values = values.astype(object)
     values = values.where(values.notna(), default)
     return values.map(lambda v: v if isinstance(v, str) else _cell_text(v)).str.strip()
 
@@ -146,9 +163,9 @@ class _Checker:
                                                                                            strict=True))
 
 
-def _numbers(raw: pd.DataFrame, column: str, default: float | None) -> tuple[np.ndarray, np.ndarray]:
+def _numbers(cells: _Cells, column: str, default: float | None) -> tuple[np.ndarray, np.ndarray]:
     """Column as floats, and a mask of cells that were not numbers (or missing with no default)."""
-    text = _text(raw, column)
+    text = cells.text(column)
     values = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float, copy=True)
     blank = (text == "").to_numpy()
     bad = np.isnan(values) & ~blank
@@ -158,33 +175,33 @@ def _numbers(raw: pd.DataFrame, column: str, default: float | None) -> tuple[np.
     return values, bad
 
 
-def _check_grade_and_numbers(raw: pd.DataFrame, check: _Checker, out: dict[str, Any]) -> None:
-    grade, bad = _numbers(raw, "grade", None)
+def _check_grade_and_numbers(cells: _Cells, check: _Checker, out: dict[str, Any]) -> None:
+    grade, bad = _numbers(cells, "grade", None)
     bad |= ~((grade >= 1) & (grade <= 12) & (grade == np.round(grade)))
-    shown = _text(raw, "grade").to_numpy()
+    shown = cells.text("grade").to_numpy()
     check.flag(bad, "grade", [f"must be a whole number from 1 to 12, got {v or 'nothing'}" for v in shown[bad]])
     out["grade"] = np.where(bad, 0, grade).astype(np.int8)
 
-    difficulty, bad = _numbers(raw, "difficulty", 3.0)
+    difficulty, bad = _numbers(cells, "difficulty", 3.0)
     bad |= ~((difficulty >= 1) & (difficulty <= 5) & (difficulty == np.round(difficulty)))
     check.flag(bad, "difficulty", [f"must be a whole number from 1 to 5, got {v}"
-                                   for v in _text(raw, "difficulty").to_numpy()[bad]])
+                                   for v in cells.text("difficulty").to_numpy()[bad]])
     out["difficulty"] = np.where(bad, 0, difficulty).astype(np.int8)
 
-    minutes, bad = _numbers(raw, "minutes", None)
+    minutes, bad = _numbers(cells, "minutes", None)
     bad |= ~((minutes > 0) & (minutes <= MAX_MINUTES))
     check.flag(bad, "minutes", [f"must be more than 0 and at most {MAX_MINUTES:g}, got {v or 'nothing'}"
-                                for v in _text(raw, "minutes").to_numpy()[bad]])
+                                for v in cells.text("minutes").to_numpy()[bad]])
     out["minutes"] = np.where(bad, 0, minutes).astype(np.float32)
 
-    tolerance, bad = _numbers(raw, "tolerance", 0.0)
+    tolerance, bad = _numbers(cells, "tolerance", 0.0)
     bad |= ~(tolerance >= 0)
     check.flag(bad, "tolerance", "must be a number >= 0")
     out["tolerance"] = np.where(bad, 0, tolerance)
 
 
-def _check_texts(raw: pd.DataFrame, check: _Checker, out: dict[str, Any]) -> None:
-    ids = _text(raw, "id")
+def _check_texts(cells: _Cells, check: _Checker, out: dict[str, Any]) -> None:
+    ids = cells.text("id")
     check.flag((ids == "").to_numpy(), "id", "missing")
     check.flag((ids.str.len() > 64).to_numpy(), "id", "longer than 64 characters")
     repeated = ids.duplicated(keep="last").to_numpy() & (ids != "").to_numpy()
@@ -192,12 +209,12 @@ def _check_texts(raw: pd.DataFrame, check: _Checker, out: dict[str, Any]) -> Non
     check.flag(repeated, "id", [f"id {i!r} appears again at row {last_row[i] + check.first_row}; the later row "
                                 "is kept" for i in ids.to_numpy()[repeated]])
     out["id"] = ids
-    stem = _text(raw, "stem")
+    stem = cells.text("stem")
     check.flag((stem == "").to_numpy(), "stem", "missing")
     for column in ("stem", "stem_en", "image", "source"):
-        out[column] = stem if column == "stem" else _text(raw, column)
-    out["subject"] = _text(raw, "subject", "math").str.lower().replace("", "math")
-    given = _text(raw, "type")
+        out[column] = stem if column == "stem" else cells.text(column)
+    out["subject"] = cells.text("subject", "math").str.lower().replace("", "math")
+    given = cells.text("type")
     kind = given.str.lower().str.replace("-", " ", regex=False)
     kind = kind.map(lambda k: TYPE_ALIASES.get(k, k.replace(" ", "_")))
     valid = {t.value for t in ItemType}
@@ -206,8 +223,8 @@ def _check_texts(raw: pd.DataFrame, check: _Checker, out: dict[str, Any]) -> Non
     out["type"] = kind
 
 
-def _list_column(raw: pd.DataFrame, column: str, sep: str, check: _Checker) -> list[tuple[str, ...]]:
-    texts = _text(raw, column).to_numpy()
+def _list_column(cells: _Cells, column: str, sep: str, check: _Checker) -> list[tuple[str, ...]]:
+    texts = cells.text(column).to_numpy()
     parsed: list[tuple[str, ...]] = []
     bad = np.zeros(len(texts), dtype=bool)
     reasons = []
@@ -228,12 +245,12 @@ def _list_column(raw: pd.DataFrame, column: str, sep: str, check: _Checker) -> l
     return parsed
 
 
-def _check_answers(raw: pd.DataFrame, check: _Checker, out: dict[str, Any]) -> None:
-    options = _list_column(raw, "options", "|", check)
-    answers = _list_column(raw, "answer", "|", check)
+def _check_answers(cells: _Cells, check: _Checker, out: dict[str, Any]) -> None:
+    options = _list_column(cells, "options", "|", check)
+    answers = _list_column(cells, "answer", "|", check)
     kinds = out["type"].to_numpy()
-    plain = (_text(raw, "answer").str.fullmatch(_PLAIN_NUMBER) & (out["type"] == "numeric")
-             & (_text(raw, "options") == "")).to_numpy()
+    plain = (cells.text("answer").str.fullmatch(_PLAIN_NUMBER) & (out["type"] == "numeric")
+             & (cells.text("options") == "")).to_numpy()
     known_type = np.isin(kinds, [t.value for t in ItemType])
     rows, reasons = [], []
     for i in np.flatnonzero(~plain & known_type):
@@ -244,18 +261,27 @@ def _check_answers(raw: pd.DataFrame, check: _Checker, out: dict[str, Any]) -> N
     mask = np.zeros(len(kinds), dtype=bool)
     mask[rows] = True
     check.flag(mask, "answer", reasons)
-    out["options"] = [json.dumps(list(o), ensure_ascii=False) if o else "" for o in options]
-    out["answer"] = [json.dumps(list(a), ensure_ascii=False) if a else "" for a in answers]
+    out["options"] = [_json_list(o) for o in options]
+    out["answer"] = [_json_list(a) for a in answers]
 
 
-def _check_labels(raw: pd.DataFrame, check: _Checker, out: dict[str, Any], graph: KnowledgeGraph | None) -> None:
-    kps = _list_column(raw, "knowledge_points", ";", check)
+def _json_list(values: tuple[str, ...]) -> str:
+    """``json.dumps(list(values), ensure_ascii=False)``, without the encoder for plain strings."""
+    if not values:
+        return ""
+    if any('"' in v or "\\" in v or not v.isprintable() for v in values):
+        return json.dumps(list(values), ensure_ascii=False)
+    return '["' + '", "'.join(values) + '"]'
+
+
+def _check_labels(cells: _Cells, check: _Checker, out: dict[str, Any], graph: KnowledgeGraph | None) -> None:
+    kps = _list_column(cells, "knowledge_points", ";", check)
     if graph is not None and len(graph):
         unknown = [[k for k in row if k not in graph] for row in kps]
         bad = np.array([bool(u) for u in unknown], dtype=bool)
         check.flag(bad, "knowledge_points", [f"unknown knowledge point(s) {u}" for u in unknown if u])
     out["knowledge_points"] = [";".join(dict.fromkeys(row)) for row in kps]
-    out["tags"] = [";".join(dict.fromkeys(row)) for row in _list_column(raw, "tags", ";", check)]
+    out["tags"] = [";".join(dict.fromkeys(row)) for row in _list_column(cells, "tags", ";", check)]
 
 
 def validate_frame(raw: pd.DataFrame, first_row: int = 1,
@@ -269,11 +295,12 @@ def validate_frame(raw: pd.DataFrame, first_row: int = 1,
         log.warning("ignoring unknown item column(s) %s", unknown)
     raw = raw.reset_index(drop=True)
     check = _Checker(len(raw), first_row)
+    cells = _Cells(raw)
     out: dict[str, Any] = {}
-    _check_texts(raw, check, out)
-    _check_grade_and_numbers(raw, check, out)
-    _check_labels(raw, check, out, graph)
-    _check_answers(raw, check, out)
+    _check_texts(cells, check, out)
+    _check_grade_and_numbers(cells, check, out)
+    _check_labels(cells, check, out, graph)
+    _check_answers(cells, check, out)
     frame = pd.DataFrame({c: out[c] for c in COLUMNS})
     frame = frame[~check.bad].reset_index(drop=True)
     issues = sorted(check.issues, key=lambda issue: (issue.row, COLUMNS.index(issue.field)
@@ -316,8 +343,7 @@ class ItemBank:
         bad_rows = len({issue.row for issue in issues})
         updated = int(self._ids.isin(clean["id"]).sum()) if len(self._frame) else 0
         keep = self._frame[~self._frame["id"].isin(clean["id"])] if updated else self._frame
-        parts = [keep.astype(object), clean.astype(object)] if len(keep) else [clean]
-        self._frame = _typed(pd.concat(parts, ignore_index=True))
+        self._frame = _merge(keep, _typed(clean))
         self._rebuild()
         report = ImportReport(added=len(clean) - updated, updated=updated, rejected=bad_rows, issues=tuple(issues))
         log.info("imported items: %d added, %d updated, %d rows rejected", report.added, report.updated,
@@ -520,12 +546,24 @@ def _any_equal(values: np.ndarray, wanted: list[int]) -> np.ndarray:
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
-    types = {"grade": np.int8, "difficulty": np.int8, "minutes": np.float32, "tolerance": float,
-             "subject": "category", "type": "category", "source": "category"}
+    types: dict[str, Any] = {"grade": np.int8, "difficulty": np.int8, "minutes": np.float32, "tolerance": float}
+    types.update({column: "category" for column in CATEGORICAL})
     for column in COLUMNS:
         if column not in types:
             types[column] = object
     return frame.astype(types)
+
+
+def _merge(keep: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``keep`` then ``new``, categorical columns staying categorical (their categories united)."""
+    if not len(keep):
+        return new
+    keep, new = keep.copy(), new.copy()
+    for column in CATEGORICAL:
+        categories = keep[column].cat.categories.union(new[column].cat.categories)
+        keep[column] = keep[column].cat.set_categories(categories)
+        new[column] = new[column].cat.set_categories(categories)
+    return pd.concat([keep, new], ignore_index=True)
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:

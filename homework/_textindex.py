@@ -40,7 +40,7 @@ class BigramIndex:
         keys = dense[:-1][starts] * self._v + dense[1:][starts]
         combined = keys * self._n + rows[:-1][starts]
         combined.sort()  # sort + neighbour test: numpy 2's hash-based np.unique is 8x slower here
-        combined = combined[np.concatenate(([True], combined[1:] != combined[:-1]))]
+        combined = combined[np.concatenate(([True], combined[1:] != combined[:-1]))] if len(combined) else combined
         self._keys = combined // self._n
         self._rows = (combined % self._n).astype(np.int32)
 
