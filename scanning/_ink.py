@@ -155,8 +155,9 @@ def _keep_writing(mask: np.ndarray, strong: np.ndarray) -> np.ndarray | None:
     bx0, by0 = (x[big]).min() - near, (y[big]).min() - near
     bx1, by1 = (x + cw)[big].max() + near, (y + ch)[big].max() + near
     inside = (x >= bx0) & (y >= by0) & (x + cw <= bx1) & (y + ch <= by1)
-    keep_ids = np.flatnonzero(big | (inside & ~sliver)) + 1
-    return np.isin(labels, keep_ids).astype(np.uint8)
+    lookup = np.zeros(n, np.uint8)
+    lookup[1:] = big | (inside & ~sliver)
+    return lookup[labels]
 
 
 def _bounds(mask: np.ndarray) -> tuple[int, int, int, int]:

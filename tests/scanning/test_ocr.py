@@ -174,7 +174,7 @@ def test_the_default_backend_never_touches_the_network(monkeypatch, digits) -> N
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     fresh = get_backend("rapidocr")
-    crop = hw.box_crop("42", np.random.default_rng(7), *digits)
+    crop = hw.box_crop("42", np.random.default_rng(9), *digits)
     assert read_answer(crop, None, fresh, charset=NUMERIC).text == "42"
 
 
