@@ -44,6 +44,7 @@ ring a millimetre off its expected place falls inside the sampled disk and looks
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ def measure_bubbles(
     points = np.concatenate([inner, *rings], axis=1)
     values = sample_points(gray, homography, points)
     n_in = _DISK.shape[0]
-    paper = _paper(np.percentile(values[:, n_in:], 75, axis=1), centres)[:, None]
+    paper = _paper(np.percentile(values[:, n_in:], 75, axis=1), tuple(bubbles))[:, None]
     darkness = (1.0 - values[:, :n_in] / paper) / max(1e-3, 1.0 - ink.ink_ratio)
     coverage = (darkness > MARK_DARKNESS).mean(axis=1)
     mean_dark = np.clip(darkness, 0.0, 1.0).mean(axis=1)
@@ -203,17 +204,26 @@ def measure_bubbles(
     ]
 
 
-def _paper(ring: np.ndarray, centres: np.ndarray, neighbours: int = 4) -> np.ndarray:
+def _paper(ring: np.ndarray, bubbles: tuple[Bubble, ...]) -> np.ndarray:
     """Each bubble's paper level: its own ring, unless that is over 10 % darker than the rings of
     its nearest bubbles (a fill overflowing the bubble covers its ring), then theirs (median).
     """
-    if len(ring) <= neighbours:
+    nearest = _nearest(bubbles)
+    if nearest is None:
         return np.maximum(ring, 1.0)
-    dist = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
-    np.fill_diagonal(dist, np.inf)
-    nearest = np.argpartition(dist, neighbours, axis=1)[:, :neighbours]
     around = np.median(ring[nearest], axis=1)
     return np.maximum(np.where(ring < 0.9 * around, around, ring), 1.0)
+
+
+@functools.lru_cache(maxsize=32)
+def _nearest(bubbles: tuple[Bubble, ...], count: int = 4) -> np.ndarray | None:
+    """Indices of each bubble's ``count`` nearest bubbles (cached: a layout's bubbles never move)."""
+    if len(bubbles) <= count:
+        return None
+    centres = np.array([[b.cx, b.cy] for b in bubbles])
+    dist = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
+    np.fill_diagonal(dist, np.inf)
+    return np.argpartition(dist, count, axis=1)[:, :count]
 
 
 def _classify(bubble: Bubble, coverage: float, darkness: float, excess: float) -> BubbleFill:

@@ -37,7 +37,7 @@ from scanning._errors import (
 )
 from scanning._geometry import PageLayout, Rect, marker_layout, qr_rect
 from scanning._load import SourceRef, page_loaders
-from scanning._omr import FieldReading, ink_levels, measure_bubbles, read_field, snap_field
+from scanning._omr import AMBIGUOUS, FieldReading, ink_levels, measure_bubbles, read_field, snap_field
 from scanning._qr import QRPayload, decode_payload, layout_checksum
 from scanning._register import Registration, detect_markers, register
 
@@ -51,6 +51,9 @@ CROP_PX_PER_MM = 8.0
 
 BOX_INSET_MM = 0.9
 """How far inside a writing box's printed border its crop starts (the border is 0.3 mm)."""
+
+REVIEW_PX_PER_MM = 5.0
+"""Scale of a bubble field's review crop (127 dpi: every mark plain to see, a quarter of 200 dpi's pixels)."""
 
 CROP_BELOW_CONFIDENCE = 0.75
 """A bubble field read with less confidence (or needing review) keeps a crop for the teacher."""
@@ -332,11 +335,14 @@ class SheetReader:
         readings = {}
         for fid, pairs in by_field.items():
             reading = read_field(fid, spec.field(fid).type, [fill for _, fill in pairs])
-            if reading.status == "needs_review":  # perhaps a curled page: look for the rings
+            if any(f.state == AMBIGUOUS for f in reading.bubbles):  # a curled page? find the rings
                 baseline = fills[0].darkness - fills[0].excess
                 reading = snap_field(gray, reg.homography, [b for b, _ in pairs], reading, ink, baseline)
             if reading.status == "needs_review" or reading.confidence < CROP_BELOW_CONFIDENCE:
-                reading = _with_crop(reading, crop_region(gray, reg.homography, _field_rect(layout, fid)))
+                crop = crop_region(
+                    gray, reg.homography, _field_rect(layout, fid), max_px_per_mm=REVIEW_PX_PER_MM
+                )
+                reading = _with_crop(reading, crop)
             readings[fid] = reading
         for box in layout.boxes:
             readings[box.field_id] = self._read_box(gray, reg, box, spec.field(box.field_id))

@@ -65,10 +65,11 @@ def project(homography: np.ndarray, points: np.ndarray) -> np.ndarray:
     >>> project(np.diag([2.0, 3.0, 1.0]), np.array([[1.0, 1.0]]))
     array([[2., 3.]])
     """
+    import cv2
+
     pts = np.asarray(points, np.float64)
-    flat = pts.reshape(-1, 2)
-    out = flat @ homography[:, :2].T + homography[:, 2]
-    return (out[:, :2] / out[:, 2:3]).reshape(pts.shape)
+    out = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), np.asarray(homography, np.float64))
+    return out.reshape(pts.shape)
 
 
 def detect_markers(gray: np.ndarray, *, dictionary: str = ARUCO_DICTIONARY) -> dict[int, np.ndarray]:
