@@ -383,6 +383,41 @@ class HomeworkLedger:
                 f"{assignment.id!r} ({assignment.subject}, {assignment.total_minutes:g} min) would bring "
                 f"{len(over)} student(s) to {highest:g} min ({shown}; already assigned: {already or 'nothing'})")
 
+    def to_json(self) -> str:
+        """The ledger (caps and every recorded assignment) as versioned JSON."""
+        import json
+        from dataclasses import asdict
+
+        days = {day.isoformat(): [{"assignment": asdict(e.assignment), "students": sorted(e.students)}
+                                  for e in entries] for day, entries in sorted(self._entries.items())}
+        return json.dumps({"version": 1, "caps": self.caps.model_dump(), "days": days}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> HomeworkLedger:
+        """A ledger written by :meth:`to_json`; :class:`AssignmentError` if the text is not one.
+
+        >>> again = HomeworkLedger.from_json(HomeworkLedger().to_json())
+        >>> again.caps == HomeworkCaps()
+        True
+        """
+        import json
+
+        try:
+            data = json.loads(text)
+            if data.get("version") != 1:
+                raise ValueError(f"unknown ledger version {data.get('version')!r}")
+            ledger = cls(HomeworkCaps.model_validate(data["caps"]))
+            for day, entries in data["days"].items():
+                for entry in entries:
+                    fields = dict(entry["assignment"])
+                    for name in ("item_ids", "minutes", "knowledge_points"):
+                        fields[name] = tuple(fields[name])
+                    ledger._entries.setdefault(dt.date.fromisoformat(day), []).append(
+                        _Entry(Assignment(**fields), frozenset(entry["students"])))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise AssignmentError(f"not a homework ledger: {exc}") from exc
+        return ledger
+
     def assign(self, assignment: Assignment, students: Iterable[str], day: dt.date) -> CapCheck:
         """Record the assignment for these students on ``day``.
 

@@ -170,6 +170,9 @@ def assign(
     student: Annotated[list[str] | None, typer.Option(help="ID:NAME of a student to print for (repeatable).")] = None,
     class_name: Annotated[str, typer.Option(help="Class printed on the papers, e.g. 五(2)班")] = "",
     combined: Annotated[bool, typer.Option(help="Also one PDF with each student's paper then sheet.")] = False,
+    ledger_path: Annotated[Path | None, typer.Option("--ledger", help="Homework ledger (JSON) to check against "
+                                                                      "and record into.")] = None,
+    day: Annotated[str | None, typer.Option(help="Day the homework is for, YYYY-MM-DD (default today).")] = None,
 ) -> None:
     """Build homework from explicit items or from a request, show its minutes and check the 双减 caps."""
     from homework._assignments import (
@@ -196,19 +199,30 @@ def assign(
     except (AssignmentError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    when = dt.date.fromisoformat(day) if day else dt.date.today()
+    ids = [s.split(":", 1)[0] for s in student or []] or ["class"]
+    try:
+        ledger = HomeworkLedger.from_json(ledger_path.read_text(encoding="utf-8")) if ledger_path and \
+            ledger_path.exists() else HomeworkLedger()
+    except (AssignmentError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    checker = HomeworkLedger.from_json(ledger.to_json())
+    if already:
+        checker.assign(Assignment("earlier", "other subjects", grade, ("-",), (already,)), ids, when)
     failed = False
     for tier, assignment in made.items():
         typer.echo(f"{assignment.id}{f' [{tier}]' if tier else ''}: {len(assignment)} items, "
                    f"{assignment.total_minutes:g} min")
         for item_id, item_minutes in zip(assignment.item_ids, assignment.minutes, strict=True):
             typer.echo(f"  {item_id:<16} {item_minutes:>4.1f} min  {bank.get(item_id).stem[:50]}")
-        ledger = HomeworkLedger()
-        if already:
-            ledger.assign(Assignment("earlier", "other subjects", assignment.grade, ("-",), (already,)), ["class"],
-                          dt.date.today())
-        check = ledger.check(assignment, ["class"], dt.date.today())
+        check = checker.check(assignment, ids, when)
         typer.echo(f"  双减 check: {'ok' if check.ok else 'REFUSED: ' + check.message}")
         failed |= not check.ok
+    if ledger_path is not None and not failed and not tiers:
+        ledger.assign(made[""], ids, when)
+        ledger_path.write_text(ledger.to_json(), encoding="utf-8")
+        typer.echo(f"{ledger_path}: recorded for {len(ids)} student(s) on {when.isoformat()}")
     if out is not None:
         out.write_text(json.dumps({tier or "assignment": {"id": a.id, "subject": a.subject, "grade": a.grade,
                                                           "tier": a.tier, "items": list(a.item_ids),

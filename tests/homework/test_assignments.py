@@ -136,3 +136,13 @@ def test_a_school_can_configure_its_caps_and_choose_to_warn(caplog: pytest.LogCa
     with pytest.raises(ValidationError, match="grade 4 is in two cap bands"):
         HomeworkCaps.model_validate({"bands": [{"low": 3, "high": 6, "minutes": 60}, {"low": 4, "high": 4,
                                                                                       "minutes": 30}]})
+
+
+def test_the_ledger_round_trips_through_json() -> None:
+    ledger = HomeworkLedger(HomeworkCaps.model_validate({"bands": [{"low": 3, "high": 6, "minutes": 45}]}))
+    ledger.assign(_assignment("yw", "chinese", 5, 25), ["s1", "s2"], DAY)
+    again = HomeworkLedger.from_json(ledger.to_json())
+    assert again.load("s1", DAY) == {"chinese": 25.0} and again.caps == ledger.caps
+    assert not again.check(_assignment("sx", "math", 5, 30), ["s2"], DAY).ok
+    with pytest.raises(AssignmentError, match="not a homework ledger: unknown ledger version 7"):
+        HomeworkLedger.from_json('{"version": 7}')

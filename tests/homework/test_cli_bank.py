@@ -72,3 +72,18 @@ def test_assign_prints_papers_and_sheets(tmp_path: Path) -> None:
     assert {p.name for p in folders[0].iterdir()} == {"questions.pdf", "sheets.pdf", "combined.pdf", "spec.json"}
     spec = json.loads((folders[0] / "spec.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in spec["students"]] == ["李雷", "韩梅梅"] and spec["fields"][-1]["type"] == "minutes"
+
+
+def test_a_ledger_file_carries_the_day_across_subjects(tmp_path: Path) -> None:
+    bank = _bank(tmp_path)
+    ledger = tmp_path / "ledger.json"
+    common = ["--bank", str(bank), "--grade", "5", "--ledger", str(ledger), "--day", "2026-11-23",
+              "--student", "s01:李雷"]
+    first = runner.invoke(app, ["assign", "--kp", "number.fraction", "--minutes", "40", *common])
+    assert first.exit_code == 0 and "recorded for 1 student(s) on 2026-11-23" in first.output, first.output
+    second = runner.invoke(app, ["assign", "--kp", "rate.distance", "--minutes", "30", *common])
+    assert second.exit_code == 3 and "双减 grades 3-6: at most 60 min/day is exceeded by" in second.output
+    assert "already assigned: math" in second.output
+    other_day = runner.invoke(app, ["assign", "--kp", "rate.distance", "--minutes", "30", *common[:-4],
+                                    "--day", "2026-11-24", "--student", "s01:李雷"])
+    assert other_day.exit_code == 0, other_day.output
