@@ -150,8 +150,12 @@ def make_speed_page(kind: str, folder: Path, bank: Any) -> tuple[Any, Path]:
     return spec, folder / kind / page.file
 
 
-def time_page(spec: Any, path: Path, repeats: int) -> float:
-    """Median seconds from the JPEG file to graded answers, on one core."""
+def time_page(spec: Any, path: Path, repeats: int) -> tuple[float, float]:
+    """Median and fastest seconds from the JPEG file to graded answers, on one core.
+
+    The machine's two cores are shared, so the median carries other people's load; the fastest
+    run is the better estimate of what the work itself costs.
+    """
     from scanning import PageReading, SheetReader, grade
 
     reader = SheetReader(spec)
@@ -168,7 +172,7 @@ def time_page(spec: Any, path: Path, repeats: int) -> float:
         t = time.perf_counter()
         once()
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 def speed_figures(bank: Any, repeats: int) -> list[Figure]:
@@ -184,9 +188,10 @@ def speed_figures(bank: Any, repeats: int) -> list[Figure]:
             for kind, label, n in (("bubbles", "A4 200 dpi, 20 bubble questions", repeats),
                                    ("boxes", "A4 200 dpi, 10 writing boxes", max(3, repeats // 4))):
                 spec, path = make_speed_page(kind, Path(tmp), bank)
-                seconds = time_page(spec, path, n)
-                out.append((f"ms_per_page[{label}]", round(seconds * 1000, 1), "ms (1 core, median)"))
-                out.append((f"pages_per_second[{label}]", round(1 / seconds, 1), "pages/s (1 core)"))
+                median, best = time_page(spec, path, n)
+                out.append((f"ms_per_page[{label}]", round(median * 1000, 1), f"ms (1 core, median of {n})"))
+                out.append((f"ms_per_page_fastest[{label}]", round(best * 1000, 1), f"ms (1 core, fastest of {n})"))
+                out.append((f"pages_per_second[{label}]", round(1 / median, 1), "pages/s (1 core, from the median)"))
     finally:
         os.sched_setaffinity(0, before)
     out.append(("reference: OMRChecker bubbles only (not measured here)", OMRCHECKER_MS, "ms/sheet, ~14 sheets/s"))
