@@ -119,9 +119,10 @@ def field_figures(checks: list[Any]) -> list[Figure]:
     out: list[Figure] = []
     bubbles = [c for c in checks if c.read_right is not None]
     out.append(("omr_fields_right", _pct(sum(c.read_right for c in bubbles), len(bubbles)), f"% of {len(bubbles)} fields"))
-    doubles = [c for c in checks if c.case in ("double", "erasure+mark", "erasure")]
-    out.append(("two_mark_or_erased_single_choice_auto_graded", float(sum(bool(c.auto_graded) for c in doubles)),
-                f"of {len(doubles)} questions"))
+    for name, cases in (("two_mark_single_choice_auto_graded", ("double",)),
+                        ("erased_single_choice_auto_graded", ("erasure+mark", "erasure"))):
+        risky = [c for c in checks if c.case in cases]
+        out.append((name, float(sum(bool(c.auto_graded) for c in risky)), f"of {len(risky)} questions"))
     boxes = [c for c in checks if c.field_type == "handwriting" and c.expected is not None]
     for label, group in (("real handwriting, all kinds", [c for c in boxes if c.kind != "text"]),
                          *((k, [c for c in boxes if c.kind == k]) for k in ("integer", "decimal", "fraction", "negative")),
