@@ -1,6 +1,6 @@
 """Pages for the reader's tests: sheets rendered by the project's renderer, pencilled in code.
 
-Marks are S4's pencil marks (``scanning._synth.draw_bubble_mark``: textured ellipses, full,
+Marks are S4's pencil marks (``scanning._pencil.draw_bubble_mark``: textured ellipses, full,
 partial, light or erased) drawn at the bubbles' pixel positions the renderer reports.
 """
 
@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from scanning import load_spec, render_page_images
-from scanning._synth import draw_bubble_mark
+from scanning._pencil import draw_bubble_mark
 
 SPEC = {
     "assignment_id": "hw-read",
