@@ -67,6 +67,7 @@ class DemoSummary:
     kept_for_human: tuple[str, ...] = field(default=())
     uploads: tuple[str, ...] = field(default=())
     review_by_type: dict[str, int] = field(default_factory=dict)  # open review items per field type
+    review_examples: tuple[str, ...] = field(default=())  # the first items of the queue, with reasons
 
     @property
     def confidence(self) -> float:
@@ -165,10 +166,14 @@ def summarise(spec: Any, out: Path, pdf: Path, intake: Any, reports: list[Any], 
     read = sum(p.status == "read" for r in reports for p in r.pages)
     types = {f.id: f.type for f in spec.fields}
     review: dict[str, int] = {}
-    for item in intake.store.reviews(assignment_id=spec.assignment_id):
+    queue = intake.store.reviews(assignment_id=spec.assignment_id)
+    for item in queue:
         review[types[item.field_id]] = review.get(types[item.field_id], 0) + 1
+    why = {(a["student_id"], a["field_id"]): a["read_reason"] for a in answers}
+    examples = tuple(f"{i.student_id} q{spec.field(i.field_id).printed_label}: {why.get((i.student_id, i.field_id)) or i.reason}"
+                     for i in queue[:5])
     return DemoSummary(spec.assignment_id, out, pdf, students, len(truth), read, seconds, bubbles, handwriting,
-                       boxes, kept, tuple(f"{r.name} ({len(r.pages)} pages)" for r in reports), review)
+                       boxes, kept, tuple(f"{r.name} ({len(r.pages)} pages)" for r in reports), review, examples)
 
 
 def _student_result(spec: Any, student: Any, rows: list[dict[str, Any]]) -> StudentResult:

@@ -57,6 +57,8 @@ def _print(s: Any) -> None:
     typer.echo("uploads: " + ", ".join(s.uploads))
     by_type = ", ".join(f"{n} {t}" for t, n in sorted(s.review_by_type.items()))
     typer.echo(f"answers auto-graded: {auto}, sent to the teacher's review queue: {review} ({by_type})")
+    for line in s.review_examples:
+        typer.echo(f"  review: {line}")
     right, total = s.bubble_fields_right
     hw_right, hw_auto = s.handwriting_auto_right
     typer.echo(f"against the generator's truth: bubble fields read right {right}/{total}; "
