@@ -29,12 +29,12 @@ global threshold but with the gap kept as an explicit "ambiguous" state::
               |               |  with a faint smudge:  |  of the bubble)             |
               |               |  an erasure            |                             |
 
-Measured on 96 synthetic pages (scans at 150-300 dpi and phone photos, S4's pencil marks),
-coverage / excess, min..max::
+Measured on 144 synthetic pages (scans at 100-300 dpi, phone photos tilted up to 20 degrees, one at
+120 dpi blurred; S4's pencil marks), coverage / excess, min..max::
 
-    empty bubble  :  0.00-0.07 / -0.03-0.02    erased mark :  0.00-0.06 / 0.06-0.11 -> AMBIGUOUS
-    partial fill  :  0.31-1.00 /  0.14-0.57    light fill  :  0.68-1.00 / 0.26-0.36
-    full fill     :  0.88-1.00 /  0.35-0.64
+    empty bubble  :  0.00-0.07 / -0.03-0.03    erased mark :  0.00-0.06 / 0.05-0.11 -> AMBIGUOUS
+    partial fill  :  0.31-1.00 /  0.14-0.58    light fill  :  0.63-1.00 / 0.26-0.36
+    full fill     :  0.88-1.00 /  0.33-0.64
 
 Fields are then read from their bubbles' states; a blank or doubly marked single choice is data
 (``status="blank"`` / ``"needs_review"``), never an exception. A field that needs review is
