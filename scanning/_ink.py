@@ -188,12 +188,15 @@ def split_stacked_fraction(image: np.ndarray) -> StackedFraction | None:
     if not mask.any():
         return None
     x0, y0, x1, y1 = _bounds(mask)
-    length = max(8, round(0.25 * (x1 - x0)))
-    flat = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    # a bar is about one digit wide: at least a fifth of the two rows' height; a light or broken
+    # pencil bar is found at a paler threshold with its small gaps closed
+    length = max(8, round(0.2 * (y1 - y0)))
+    pale = cv2.morphologyEx((image < 225).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
+    flat = cv2.morphologyEx(pale, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
     for i in sorted(range(1, n), key=lambda j: -stats[j, cv2.CC_STAT_WIDTH]):
         bar = tuple(int(v) for v in stats[i, :4])
-        if bar[2] > 4 * bar[3]:
+        if bar[2] > 4 * bar[3] and bar[3] <= max(4, 0.12 * (y1 - y0)):  # long and thin
             found = _rows_around(image, mask, labels == i, bar, y1 - y0)
             if found is not None:
                 return found
@@ -210,7 +213,7 @@ def _rows_around(
     near_above = mask[max(0, by - 3) : by, bx : bx + bw].any(axis=0)
     near_below = mask[by + bh : by + bh + 3, bx : bx + bw].any(axis=0)
     crossing = int((near_above & near_below).sum())
-    if crossing > max(1, bh, 0.25 * bw):
+    if crossing > max(1, bh):
         return None  # a stroke runs through the bar: a crossed 7, a 4, a + ...
     rest = mask.copy()
     rest[cv2.dilate(bar_mask.astype(np.uint8), np.ones((5, 7), np.uint8)) > 0] = 0  # the bar and its rim
