@@ -4,6 +4,30 @@ A leaf package: it speaks plain data (pandas frames, numpy arrays) and never imp
 ``homework``, ``api`` or ``scanning``.
 """
 
+from recommender._bkt import BKT
 from recommender._errors import DataFormatError, NotFittedError, RecommenderError
+from recommender._history import BestLR, HistoryBoost
+from recommender._irt import IRT
+from recommender._log import merge_multi_skill_rows, validate_responses
+from recommender._models import default_mastery_model
+from recommender._readers import read_akt, read_akt_folds, read_assistments_csv, read_datashop, read_exam_matrix
+from recommender._results import SkillMastery
 
-__all__ = ["DataFormatError", "NotFittedError", "RecommenderError"]
+__all__ = [
+    "BKT",
+    "BestLR",
+    "DataFormatError",
+    "HistoryBoost",
+    "IRT",
+    "NotFittedError",
+    "RecommenderError",
+    "SkillMastery",
+    "default_mastery_model",
+    "merge_multi_skill_rows",
+    "read_akt",
+    "read_akt_folds",
+    "read_assistments_csv",
+    "read_datashop",
+    "read_exam_matrix",
+    "validate_responses",
+]
