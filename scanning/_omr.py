@@ -22,7 +22,7 @@ a few percent of it, an erased mark a smudge of 0.1-0.2. Two measures per bubble
 A bubble is classified with two coverage thresholds and a gap between them, like OMRChecker's
 global threshold but with the gap kept as an explicit "ambiguous" state::
 
-    coverage  0 ------------ 0.12 ------------------ 0.25 ------------------------- 1
+    coverage  0 ------------ 0.12 ------------------ 0.20 ------------------------- 1
               |    EMPTY      |       AMBIGUOUS        |           FILLED            |
               |  (and excess  |  a tick, a stroke,     |  full, light or partial     |
               |   < 0.04)     |  a dot; or a bubble    |  fills (a mark over 40 %    |
@@ -62,7 +62,7 @@ MARK_DARKNESS = 0.28
 EMPTY_BELOW = 0.12
 """Coverage under which a bubble is empty (unless it carries a smudge, see :data:`SMUDGE_EXCESS`)."""
 
-FILLED_FROM = 0.25
+FILLED_FROM = 0.20
 """Coverage from which a bubble is filled."""
 
 SMUDGE_EXCESS = 0.04
@@ -228,7 +228,7 @@ def _nearest(bubbles: tuple[Bubble, ...], count: int = 4) -> np.ndarray | None:
 
 def _classify(bubble: Bubble, coverage: float, darkness: float, excess: float) -> BubbleFill:
     if coverage >= FILLED_FROM:
-        state, conf = FILLED, 0.5 + 0.5 * min(1.0, (coverage - FILLED_FROM) / 0.3)
+        state, conf = FILLED, 0.5 + 0.5 * min(1.0, (coverage - FILLED_FROM) / 0.35)
     elif coverage < EMPTY_BELOW and excess < SMUDGE_EXCESS:
         margin = min((EMPTY_BELOW - coverage) / EMPTY_BELOW, (SMUDGE_EXCESS - excess) / SMUDGE_EXCESS)
         state, conf = EMPTY, 0.5 + 0.5 * min(1.0, 2 * margin)

@@ -418,20 +418,26 @@ def read_file(
 def read_qr(gray: np.ndarray, homography: np.ndarray, rect: Rect, margin_mm: float = 3.0) -> str | None:
     """Decode the QR code printed in ``rect`` (mm): warp that square upright, then zxing-cpp.
 
-    When that fails: the same crop sharpened (an unsharp mask undoes a blurry phone photo's
-    smear; it rescued a 120 dpi-equivalent photo with 2.6 px modules), OpenCV's QR detector, and
+    When that fails: the crop sharpened, up to three ways (an unsharp mask undoes a blurry phone
+    photo's smear; it rescued 120 dpi-equivalent photos with 2.6 px modules), OpenCV's QR detector, and
     zxing-cpp on a square twice as large (a registration a few millimetres off). None when
     nothing decodes.
     """
     import cv2
 
     crop = crop_region(gray, homography, _grown(rect, margin_mm), px_per_mm=QR_PX_PER_MM)
-    soft = crop.astype(np.float32)
-    sharp = np.clip(3 * soft - 2 * cv2.GaussianBlur(soft, (0, 0), 0.35 * QR_PX_PER_MM), 0, 255).astype(
-        np.uint8
-    )
-    for attempt in (crop, sharp):
-        text = _zxing(attempt)
+    text = _zxing(crop)
+    if text:
+        return text
+    for px_per_mm, sigma_mm, amount in _SHARPENINGS:
+        image = (
+            crop
+            if px_per_mm == QR_PX_PER_MM
+            else crop_region(gray, homography, _grown(rect, margin_mm), px_per_mm=px_per_mm)
+        )
+        soft = image.astype(np.float32)
+        blur = cv2.GaussianBlur(soft, (0, 0), sigma_mm * px_per_mm)
+        text = _zxing(np.clip(soft + amount * (soft - blur), 0, 255).astype(np.uint8))
         if text:
             return text
     text, _, _ = cv2.QRCodeDetector().detectAndDecode(crop)
@@ -454,6 +460,10 @@ def find_sheet_qr(gray: np.ndarray) -> QRPayload | None:
         except SheetNotIdentifiedError:
             continue
     return None
+
+
+_SHARPENINGS = ((QR_PX_PER_MM, 0.35, 2.0), (8.0, 0.375, 2.0), (8.0, 0.375, 4.0))
+"""Unsharp masks tried on a QR code that did not decode: (px per mm, sigma in mm, amount)."""
 
 
 def _grown(rect: Rect, by: float) -> Rect:
