@@ -82,6 +82,7 @@ class HandStyle:
     thickness: float = 1.0  # stroke width, 1 = MNIST's own (~0.12 of the height; a pencil is ~0.6)
     pencil: int = 90  # grey level of a fully covered pixel (60 dark ... 140 light)
     stacked: bool = False  # writes fractions as numerator over a bar over denominator
+    tilt: float = 0.0  # the line runs uphill (+) or downhill (-), degrees
 
     @classmethod
     def sample(cls, rng: np.random.Generator) -> HandStyle:
@@ -94,6 +95,7 @@ class HandStyle:
             thickness=float(rng.uniform(0.55, 1.1)),
             pencil=int(rng.integers(60, 141)),
             stacked=bool(rng.random() < 0.35),
+            tilt=float(rng.uniform(-4.0, 4.0)),
         )
 
 
@@ -165,9 +167,8 @@ def _write_inline(text: str, bank: DigitBank, height: int, rng: np.random.Genera
     glyphs = []
     for ch in text:
         if ch.isdigit():
-            g = _scale_glyph(bank.pick(int(ch), rng), height, style.slant, style.thickness)
-            # digits like "1" are thin; real writers still leave them their height
-            glyphs.append(g)
+            size = round(height * rng.uniform(0.88, 1.0))  # no two digits quite the same size
+            glyphs.append(_scale_glyph(bank.pick(int(ch), rng), size, style.slant, style.thickness))
         else:
             glyphs.append(_stroke_glyph(ch, height, style, rng))
     return _hstack(glyphs, height, style, rng)
@@ -208,8 +209,24 @@ def write_number(
     if not text or not set(text) <= NUMBER_CHARS or not any(c.isdigit() for c in text):
         raise ValueError(f"write_number writes digits with - . / only, got {text!r}")
     if style.stacked and text.count("/") == 1 and not text.endswith("/"):
-        return _write_stacked(text, bank, height_px, rng, style)
-    return _write_inline(text, bank, height_px, rng, style)
+        ink = _write_stacked(text, bank, height_px, rng, style)
+    else:
+        ink = _write_inline(text, bank, height_px, rng, style)
+    return _tilt(ink, style.tilt)
+
+
+def _tilt(ink: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate a line of writing by ``degrees`` (counter-clockwise: uphill), growing the canvas to fit."""
+    import cv2
+
+    if abs(degrees) < 0.05:
+        return ink
+    h, w = ink.shape
+    rad = np.radians(abs(degrees))
+    new_w, new_h = int(w * np.cos(rad) + h * np.sin(rad)) + 2, int(h * np.cos(rad) + w * np.sin(rad)) + 2
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    rot[:, 2] += ((new_w - w) / 2, (new_h - h) / 2)
+    return np.asarray(cv2.warpAffine(ink, rot, (new_w, new_h), flags=cv2.INTER_LINEAR), np.float32)
 
 
 # --------------------------------------------------------------------------------------------
