@@ -4,6 +4,7 @@
     python benchmarks/scan.py --json          # one {"figure", "value", "unit"} object per line
     python benchmarks/scan.py --pages 40      # a quicker, noisier run
     python benchmarks/scan.py --images DIR --spec SPEC.json --truth TRUTH.json   # another set
+    python benchmarks/scan.py --pages 40 --keep DIR --errors   # keep the pages; list every miss
 
 The default set is made like ``fixtures/scans`` (``scanning._synth``: real sheets, real handwritten
 MNIST digits, pencil marks, scanner and phone damage) but larger and with the full JPEG range, from
@@ -224,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, help="with --images: the sheet spec")
     parser.add_argument("--truth", type=Path, help="with --images: truth.json as scanning._synth writes it")
     parser.add_argument("--no-speed", action="store_true", help="skip the one-core timing")
+    parser.add_argument("--keep", type=Path, help="write the generated pages and truth.json here (kept)")
     parser.add_argument("--errors", action="store_true", help="list every misread bubble field and wrong auto-grade")
     args = parser.parse_args(argv)
     if args.images and not (args.spec and args.truth):
@@ -240,8 +242,11 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"pages: {len(truth)} from {folder}")
         else:
             t = time.perf_counter()
-            spec, truth = generated_set(args.pages, args.seed, Path(tmp), bank, progress)
-            folder = Path(tmp)
+            folder = args.keep or Path(tmp)
+            spec, truth = generated_set(args.pages, args.seed, folder, bank, progress)
+            if args.keep:  # rerun later with --images KEEP --spec KEEP/spec.json --truth KEEP/truth.json
+                data = spec.model_dump(mode="json", by_alias=False, exclude_none=True)
+                (folder / "spec.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
             notes.append(f"pages: {len(truth)} generated (seed {args.seed}) in {time.perf_counter() - t:.0f} s")
         t = time.perf_counter()
         checks, pages, failures = read_set(folder, spec, truth, progress)
