@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 class PageOutcomePublic(BaseModel):
     page_id: int
     source: str
-    status: str = Field(description="read, duplicate, unknown_assignment, not_identified, not_registered, bad_image")
+    status: str = Field(description="read, duplicate, unknown_assignment, not_identified, not_registered, blank_page, bad_image")
     message: str
     assignment_id: str | None
     student_id: str | None

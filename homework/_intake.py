@@ -6,6 +6,7 @@ the file is kept as uploaded before anything is read, and every page gets a stor
 
     upload ──keep bytes──> read each page (scanning.SheetReader)
       ├─ bad_image            could not be decoded            ┐
+      ├─ blank_page           nothing printed or written      │
       ├─ not_registered       no registration markers         │ kept for a human, with the reason
       ├─ not_identified       QR unreadable / other layout    │ (``ScanStore.pages(status=...)``)
       ├─ unknown_assignment   QR names an assignment we lack  ┘
@@ -32,6 +33,7 @@ from homework._store import ScanStore
 from scanning import (
     Answer,
     BadImageError,
+    BlankPageError,
     PageNotRegisteredError,
     SheetNotIdentifiedError,
     SheetSpec,
@@ -77,6 +79,7 @@ class UploadReport:
 
 _FAILURE_STATUS: tuple[tuple[type[Exception], str], ...] = (
     (BadImageError, "bad_image"),
+    (BlankPageError, "blank_page"),
     (PageNotRegisteredError, "not_registered"),
     (SheetNotIdentifiedError, "not_identified"),
 )

@@ -82,8 +82,8 @@ def test_unreadable_and_foreign_pages_are_kept_with_their_reason(intake: Intake)
     truncated = intake.receive(_page_file("st04", 0).read_bytes()[:5000], name="cut.jpg")
     blank = intake.receive(cv2.imencode(".png", np.full((1700, 1200), 250, np.uint8))[1].tobytes(), name="blank.png")
     statuses = [r.pages[0].status for r in (junk, truncated, blank)]
-    assert statuses == ["bad_image", "bad_image", "not_registered"]
-    kept = intake.store.pages(status="bad_image") + intake.store.pages(status="not_registered")
+    assert statuses == ["bad_image", "bad_image", "blank_page"]
+    kept = intake.store.pages(status="bad_image") + intake.store.pages(status="blank_page")
     assert {intake.store.upload_of(p.page_id)[0] for p in kept} == {"junk.gif", "cut.jpg", "blank.png"}
     assert all("kept for a human" in r.pages[0].message for r in (junk, truncated, blank))
 
