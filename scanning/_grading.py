@@ -179,6 +179,9 @@ class GradingPolicy:
     ``min_confidence``: per key kind, the reading's confidence needed to grade what was read.
     ``min_key_probability``: per kind, the verified probability that the writing *is* the key
     (``reading.key_probability``) needed to grade it right whatever the plain reading says.
+    ``wrong_min_confidence`` and ``wrong_max_key_probability``: a handwritten answer that reads as
+    wrong is graded wrong, even when the reading is less sure than ``min_confidence``, if the
+    verified key probability is at most this small (whatever is written, it is not the key).
     ``guard_distance``: a handwritten answer (an OCR reading) graded wrong that is within this many
     character edits of a key spelling goes to review instead: a one-character misread of a right
     answer (a 4 read as a 9, a lost decimal point) is the reader's typical error, so such a verdict
@@ -189,6 +192,8 @@ class GradingPolicy:
         default_factory=lambda: {"choice": 0.5, "true_false": 0.5, "number": 0.85, "text": 0.85, "score": 0.5}
     )
     min_key_probability: dict[str, float] = field(default_factory=lambda: {"number": 0.7, "text": 0.7})
+    wrong_min_confidence: dict[str, float] = field(default_factory=lambda: {"number": 0.5, "text": 0.5})
+    wrong_max_key_probability: float = 0.02
     guard_distance: int = 1
 
     def threshold(self, kind: str) -> float:
@@ -268,25 +273,48 @@ def grade(
     if key_p is not None and key_p >= policy.min_key_probability.get(key.kind, 0.9):
         return Grade(points, points, True, "graded", f"verified as the key (p={key_p:.3f})")
     confidence, threshold = float(reading.confidence), policy.threshold(key.kind)
-    if not confidence >= threshold:
-        return _review(points, f"confidence {confidence:.2f} < {threshold:.2f}")
     if _is_blank(reading.value) and key.kind != "score":
+        if confidence < threshold:
+            return _review(points, f"confidence {confidence:.2f} < {threshold:.2f} that the box is blank")
         return Grade(0.0, points, False, "graded", "no answer")
     try:
         score, reason = _SCORERS[key.kind](key, reading.value)
     except _Unreadable as exc:
         return _review(points, str(exc))
-    if (
-        score < points
-        and _handwritten(reading)
-        and isinstance(key, NumberKey | TextKey)
-        and isinstance(reading.value, str)
-    ):
-        if key_p is not None and key_p > 1.0 - threshold:
-            return _review(points, f"the key is still plausible (p={key_p:.3f})")
-        if _near_key(key, reading.value, policy.guard_distance):
-            return _review(points, f"{reading.value!r} is one slip of the reader away from the key")
+    if score < points and _verified_wrong(key, reading, policy):
+        return _check_slip(key, reading, policy) or Grade(score, points, False, "graded", reason)
+    if confidence < threshold:
+        return _review(points, f"confidence {confidence:.2f} < {threshold:.2f}")
+    if score < points:
+        slip = _check_slip(key, reading, policy)
+        if slip is not None:
+            return slip
     return Grade(score, points, math.isclose(score, points), "graded", reason)
+
+
+def _verified_wrong(key: Any, reading: Any, policy: GradingPolicy) -> bool:
+    """A handwritten wrong answer whose key the recognizer all but rules out, read well enough."""
+    key_p = getattr(reading, "key_probability", None)
+    return (
+        key_p is not None
+        and _handwritten(reading)
+        and key_p <= policy.wrong_max_key_probability
+        and float(reading.confidence) >= policy.wrong_min_confidence.get(key.kind, 1.0)
+    )
+
+
+def _check_slip(key: Any, reading: Any, policy: GradingPolicy) -> Grade | None:
+    """Review instead of "wrong" when the key is still plausible or one reader's slip away."""
+    if not (
+        _handwritten(reading) and isinstance(key, NumberKey | TextKey) and isinstance(reading.value, str)
+    ):
+        return None
+    key_p = getattr(reading, "key_probability", None)
+    if key_p is not None and key_p > 1.0 - policy.threshold(key.kind):
+        return _review(key.points, f"the key is still plausible (p={key_p:.3f})")
+    if _near_key(key, reading.value, policy.guard_distance):
+        return _review(key.points, f"{reading.value!r} is one slip of the reader away from the key")
+    return None
 
 
 def _handwritten(reading: Any) -> bool:

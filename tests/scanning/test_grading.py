@@ -182,3 +182,17 @@ def test_a_confident_blank_is_no_answer_and_an_unsure_one_is_reviewed() -> None:
     blank = grade(key, TextReading("", confidence=0.99, blank=True))
     assert blank.status == "graded" and blank.score == 0 and blank.reason == "no answer"
     assert grade(key, TextReading("", confidence=0.6, blank=True)).status == "needs_review"
+
+
+def test_an_unsure_reading_far_from_a_ruled_out_key_is_graded_wrong() -> None:
+    key = parse_key({"kind": "number", "values": [58]})
+    ruled_out = grade(key, TextReading("213", confidence=0.6, key_probability=0.001))
+    assert ruled_out.status == "graded" and not ruled_out.correct
+    unverified = grade(key, TextReading("213", confidence=0.6))  # no verification: not enough
+    assert unverified.status == "needs_review"
+    key_possible = grade(key, TextReading("213", confidence=0.6, key_probability=0.1))
+    assert key_possible.status == "needs_review"
+    too_unsure = grade(key, TextReading("213", confidence=0.3, key_probability=0.001))
+    assert too_unsure.status == "needs_review"
+    slip = grade(key, TextReading("59", confidence=0.6, key_probability=0.001))
+    assert slip.status == "needs_review"
