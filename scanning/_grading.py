@@ -213,9 +213,15 @@ def key_spellings(key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey
     ['-2']
     >>> key_spellings(TextKey(accepted=["北京", "Beijing"]))
     ['北京', 'Beijing', 'beijing']
+    >>> key_spellings(NumberKey(values=[0.5], percent=True, units=["kg"]))
+    ['0.5', '.5', '1/2', '50%', '0.5kg', '.5kg', '1/2kg']
     """
     if isinstance(key, NumberKey):
-        return list(key.spellings)
+        out = list(key.spellings)
+        if key.percent:
+            out += [f"{v * 100:g}%" for v in key.values]
+        out += [s + unit for unit in key.units for s in key.spellings]
+        return list(dict.fromkeys(out))
     if isinstance(key, TextKey):
         out = []
         for text in key.accepted:
