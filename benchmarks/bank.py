@@ -178,6 +178,10 @@ def bench_tagging(show: Printer) -> None:
         scores = score_tagging(guess, truth)
         show(f"tagging precision vs hand labels ({part})", round(scores.precision, 3), "", items=len(chosen))
         show(f"tagging recall vs hand labels ({part})", round(scores.recall, 3), "", items=len(chosen))
+        if part == "held-out":
+            for kp, (precision, recall, support) in scores.per_point.items():
+                show(f"  held-out {kp}: precision / recall", f"{precision:.2f} / {recall:.2f}", "",
+                     support=support)
 
 
 def bench_timing(show: Printer) -> None:
