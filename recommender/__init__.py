@@ -10,7 +10,13 @@ from recommender._history import BestLR, HistoryBoost
 from recommender._irt import IRT
 from recommender._log import merge_multi_skill_rows, validate_responses
 from recommender._models import default_mastery_model
-from recommender._readers import read_akt, read_akt_folds, read_assistments_csv, read_datashop, read_exam_matrix
+from recommender._readers import (
+    read_akt,
+    read_akt_folds,
+    read_assistments_csv,
+    read_datashop,
+    read_exam_matrix,
+)
 from recommender._results import SkillMastery
 
 __all__ = [

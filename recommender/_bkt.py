@@ -136,15 +136,16 @@ class BKT:
         y = enc.correct[enc.skill_owner()][lay.tm]
         par = self._init_params(len(self.skill_ids_), np.random.default_rng(self.random_state))
         skill_tm, not_last = _skill_of_entries(lay), _has_next(lay)
-        ll_old = -np.inf
-        for it in range(self.n_iter):
+        ll_old, ll, iterations = -np.inf, -np.inf, 0
+        for _ in range(self.n_iter):
+            iterations += 1
             pred, filt = _forward(lay, y, par)
             ll = _log_likelihood(pred, y, skill_tm, par)
             par = self._m_step(lay, y, pred, filt, par, skill_tm, not_last)
             if abs(ll - ll_old) < self.tol * max(abs(ll), 1.0):
                 break
             ll_old = ll
-        self.n_iter_, self.log_likelihood_ = it + 1, float(ll)
+        self.n_iter_, self.log_likelihood_ = iterations, float(ll)
         self.prior_, self.learn_, self.forget_ = par.prior, par.learn, par.forget
         self.guess_, self.slip_ = par.guess, par.slip
         self.states_: dict[Hashable, dict[Hashable, float]] = {}

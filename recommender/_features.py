@@ -1,7 +1,7 @@
 """History features of each response, from that student's EARLIER responses only.
 
 Two implementations of one definition: :func:`history_features` computes every row of an encoded log
-at once (numpy, segmented cumulative sums and IIR filters), :class:`StudentHistory` keeps one student's
+at once (numpy scans that advance every group one step at a time), :class:`StudentHistory` keeps one student's
 running state so that a new graded response is applied in microseconds (``partial_fit``). The tests
 check that both give the same numbers on real sequences.
 
@@ -68,46 +68,59 @@ def _group_start_index(starts: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(idx) if idx.size else idx
 
 
-def _exclusive_cumsum(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+class _Seg:
+    """Contiguous groups (a start mask) and, per offset k inside a group, the elements at offset k.
+
+    Scans advance all groups one offset at a time, so each group's sums are computed from its own
+    elements only: no floating-point residue of other rows (not even later rows of another group).
+    """
+
+    def __init__(self, starts: np.ndarray) -> None:
+        self.mask = starts
+        self.gs = _group_start_index(starts)
+        offset = np.arange(starts.size) - self.gs
+        order = np.argsort(offset, kind="stable")
+        counts = np.bincount(offset) if offset.size else np.zeros(0, np.int64)
+        self.steps = np.split(order, np.cumsum(counts)[:-1]) if counts.size else []
+
+    def inclusive(self, x: np.ndarray, lam: float = 1.0) -> np.ndarray:
+        """v_t = lam * v_{t-1} + x_t within each group."""
+        v = x.astype(float).copy()
+        for idx in self.steps[1:]:
+            v[idx] = lam * v[idx - 1] + v[idx]
+        return v
+
+
+def _exclusive_cumsum(x: np.ndarray, st: _Seg) -> np.ndarray:
     """Sum of x over the earlier elements of each element's group."""
-    total = np.cumsum(x) - x
-    return total - total[_group_start_index(starts)]
+    return _previous(st.inclusive(x), st, missing=0.0)
 
 
-def _exclusive_decayed(x: np.ndarray, starts: np.ndarray, lam: float) -> np.ndarray:
-    """sum_{j<t, same group} lam**(t-1-j) * x_j, by one IIR pass with the carry-over removed."""
-    from scipy.signal import lfilter
-
-    if x.size == 0:
-        return x.astype(float)
-    z = lfilter([1.0], [1.0, -lam], x.astype(float))
-    gs = _group_start_index(starts)
-    carry = np.where(gs > 0, z[np.maximum(gs - 1, 0)], 0.0)
-    inclusive = z - carry * lam ** (np.arange(x.size) - gs + 1.0)
-    return _previous(inclusive, starts, missing=0.0)
+def _exclusive_decayed(x: np.ndarray, st: _Seg, lam: float) -> np.ndarray:
+    """sum_{j<t, same group} lam**(t-1-j) * x_j."""
+    return _previous(st.inclusive(x, lam), st, missing=0.0)
 
 
-def _previous(x: np.ndarray, starts: np.ndarray, missing: float = -1.0, lag: int = 1) -> np.ndarray:
+def _previous(x: np.ndarray, st: _Seg, missing: float = -1.0, lag: int = 1) -> np.ndarray:
     """x of the element ``lag`` places earlier in the same group, else ``missing``."""
     out = np.full(x.size, missing, dtype=float)
     if x.size > lag:
         out[lag:] = x[:-lag]
-        gs = _group_start_index(starts)
-        out[np.arange(x.size) - gs < lag] = missing
+        out[np.arange(x.size) - st.gs < lag] = missing
     return out
 
 
-def _exclusive_streak(hit: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def _exclusive_streak(hit: np.ndarray, st: _Seg) -> np.ndarray:
     """Number of consecutive ``hit`` elements right before each element, within its group."""
     t = np.arange(hit.size)
-    marker = np.where(~hit, t, np.where(starts, t - 1, -1))
+    marker = np.where(~hit, t, np.where(st.mask, t - 1, -1))
     inclusive = t - np.maximum.accumulate(marker) if t.size else t
-    return _previous(inclusive.astype(float), starts, missing=0.0)
+    return _previous(inclusive.astype(float), st, missing=0.0)
 
 
 def _student_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
     y, g = enc.correct, pri.global_p
-    st = enc.student_starts()
+    st = _Seg(enc.student_starts())
     ones = np.ones_like(y)
     n, c = _exclusive_cumsum(ones, st), _exclusive_cumsum(y, st)
     resid = y - pri.item_p
@@ -120,7 +133,7 @@ def _student_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
     for lag in (1, 2, 3):
         f[f"s_last{lag}"] = _previous(y, st, lag=lag)
     first_skill = enc.skill_idx[enc.skill_ptr[:-1]] if enc.n else np.zeros(0, np.int64)
-    run_st = _starts(enc.student, first_skill)
+    run_st = _Seg(_starts(enc.student, first_skill))
     run_n = _exclusive_cumsum(ones, run_st)
     f["run_n"] = np.log1p(run_n)
     f["run_rate"] = (_exclusive_cumsum(y, run_st) + g) / (run_n + 1)
@@ -132,7 +145,7 @@ def _skill_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
     pos = np.arange(enc.n) - _group_start_index(enc.student_starts())
     stud, skill = enc.student[owner], enc.skill_idx
     perm = np.lexsort((owner, skill, stud))
-    st = _starts(stud[perm], skill[perm])
+    st = _Seg(_starts(stud[perm], skill[perm]))
     y = enc.correct[owner][perm]
     pk = pri.skill_p[perm]
     resid = y - pri.item_p[owner][perm]
@@ -158,7 +171,7 @@ def _skill_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
 
 def _item_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
     perm = np.lexsort((np.arange(enc.n), enc.item, enc.student))
-    st = _starts(enc.student[perm], enc.item[perm])
+    st = _Seg(_starts(enc.student[perm], enc.item[perm]))
     y = enc.correct[perm]
     n, c = _exclusive_cumsum(np.ones_like(y), st), _exclusive_cumsum(y, st)
     out = {}
@@ -171,7 +184,7 @@ def _item_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
 
 def _irt_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
     """One Newton step from ability 0 given the earlier responses: an online 1PL ability estimate."""
-    st = enc.student_starts()
+    st = _Seg(enc.student_starts())
     p = 1.0 / (1.0 + np.exp(-pri.irt_logit))
     r, h = enc.correct - p, p * (1 - p)
     theta = _exclusive_cumsum(r, st) / (_exclusive_cumsum(h, st) + 1.0)

@@ -223,8 +223,8 @@ class HistoryBoost(_HistoryModel):
 
     def __init__(self, *, max_iter: int = 150, learning_rate: float = 0.1, max_leaf_nodes: int = 31,
                  l2_regularization: float = 5.0, min_samples_leaf: int = 100, max_bins: int = 63,
-                 n_threads: int | None = 1, smoothing: float = 5.0, oof_folds: int = 5, keep_states: bool = True,
-                 random_state: int | None = None) -> None:
+                 n_threads: int | None = 1, max_tree_rows: int | None = 2_000_000, smoothing: float = 5.0,
+                 oof_folds: int = 5, keep_states: bool = True, random_state: int | None = None) -> None:
         super().__init__(smoothing=smoothing, oof_folds=oof_folds, keep_states=keep_states,
                          random_state=random_state)
         self.max_iter = max_iter
@@ -234,17 +234,26 @@ class HistoryBoost(_HistoryModel):
         self.min_samples_leaf = min_samples_leaf
         self.max_bins = max_bins
         self.n_threads = n_threads
+        self.max_tree_rows = max_tree_rows
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {**super().get_params(), "max_iter": self.max_iter, "learning_rate": self.learning_rate,
                 "max_leaf_nodes": self.max_leaf_nodes, "l2_regularization": self.l2_regularization,
-                "min_samples_leaf": self.min_samples_leaf, "max_bins": self.max_bins, "n_threads": self.n_threads}
+                "min_samples_leaf": self.min_samples_leaf, "max_bins": self.max_bins, "n_threads": self.n_threads,
+                "max_tree_rows": self.max_tree_rows}
 
     def _fit_estimator(self, X: np.ndarray, enc: EncodedLog, rng: np.random.Generator) -> None:
         from sklearn.ensemble import HistGradientBoostingClassifier
         from threadpoolctl import threadpool_limits
 
         rows, labels, weights = targets(enc.correct)
+        if self.max_tree_rows is not None and enc.n > self.max_tree_rows:
+            # Trees learn from a random subset of whole students; tables, priors and states use all.
+            n_students = int(enc.student.max()) + 1
+            keep = rng.random(n_students) < self.max_tree_rows / enc.n
+            mask = keep[enc.student[rows]]
+            rows, labels = rows[mask], labels[mask]
+            weights = weights[mask] if weights is not None else None
         clf = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
             l2_regularization=self.l2_regularization, min_samples_leaf=self.min_samples_leaf,
@@ -274,8 +283,9 @@ class _Forest:
     def __init__(self, baseline: float, roots: np.ndarray, **arrays: np.ndarray) -> None:
         self.baseline = baseline
         self.roots = roots
-        for name in self._FIELDS:
-            setattr(self, name, arrays[name])
+        self.feature, self.threshold = arrays["feature"], arrays["threshold"]
+        self.left, self.right, self.leaf = arrays["left"], arrays["right"], arrays["leaf"]
+        self.value, self.missing_left = arrays["value"], arrays["missing_left"]
 
     @classmethod
     def from_sklearn(cls, clf: Any) -> _Forest:

@@ -8,7 +8,6 @@ student), so a model never learns to trust an item difficulty that contains the 
 from __future__ import annotations
 
 import math
-
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,7 +24,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def fit_1pl(
     student: np.ndarray, item: np.ndarray, y: np.ndarray, w: np.ndarray, n_items: int,
-    *, iters: int = 30, l2: float = 1.0,
+    *, iters: int = 20, l2: float = 1.0,
 ) -> tuple[float, np.ndarray]:
     """Joint maximum a posteriori 1PL (Rasch) fit, ``logit P = mu + theta_s - b_i``, by damped Newton steps.
 
