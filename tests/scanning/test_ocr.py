@@ -178,9 +178,13 @@ def test_the_default_backend_never_touches_the_network(monkeypatch, digits) -> N
     assert read_answer(crop, None, fresh, charset=NUMERIC).text == "42"
 
 
-def test_paddleocr_backend_reads_like_the_default_one(readings) -> None:
+def test_paddleocr_backend_reads_like_the_default_one(readings, tmp_path) -> None:
     pytest.importorskip("paddleocr")  # the optional extra: pip install 'homework-loop[paddle]'
-    paddle = get_backend("paddleocr")
+    from scanning._ocr_paddle import write_model_dir
+
+    folder = write_model_dir(tmp_path / "pp-ocr-rec")  # a local PaddleOCR model folder
+    assert {p.name for p in folder.iterdir()} == {"inference.onnx", "inference.yml"}
+    paddle = get_backend("paddleocr", model_dir=folder)
     rows = [row for row in readings if not row[1]][:10]
     agree = right = 0
     for _, _, crop, key, default in rows:
