@@ -168,12 +168,22 @@ class CTCBackend:
     def read(
         self, crop: np.ndarray, charset: str | None = None, candidates: Sequence[str] = ()
     ) -> TextReading:
-        """Recognise one crop and, in the same model pass, verify ``candidates`` (their summed P)."""
+        """Recognise one crop and, in the same model pass, verify ``candidates`` (their summed P).
+
+        The text is the most probable of the best-path string and the candidates: a key spelling
+        the recognizer finds likelier than its own greedy reading (a slash it read as a 1) is
+        reported as read, with its probability as the confidence.
+        """
         probs = self.frame_probabilities(crop, charset)
         text, chars = best_path(probs, self._characters)
         confidence = string_probability(probs, self.encode(text) or [])
-        key_p = min(1.0, sum(self._scores(probs, candidates, charset))) if candidates else None
-        return TextReading(text, confidence, chars, key_probability=key_p)
+        if not candidates:
+            return TextReading(text, confidence, chars)
+        scores = self._scores(probs, candidates, charset)
+        best = int(np.argmax(scores))
+        if scores[best] > confidence:
+            text, confidence, chars = candidates[best], scores[best], ()
+        return TextReading(text, confidence, chars, key_probability=min(1.0, sum(scores)))
 
     def _scores(self, probs: np.ndarray, candidates: Sequence[str], charset: str | None) -> list[float]:
         columns = self.allowed(charset)
