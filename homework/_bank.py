@@ -236,7 +236,10 @@ def _elements(cells: _Cells, column: str, sep: str, check: _Checker) -> pd.Serie
     plain = texts.where(~is_json & ~simple_json, "").str.split(sep, regex=False).explode().str.strip()
     quoted = texts.where(simple_json, "").str.slice(2, -2).str.split('", "', regex=False).explode().str.strip()
     pieces = [plain[plain != ""], quoted[quoted != ""]]
-    bad, reasons, rows, values = np.zeros(len(texts), dtype=bool), [], [], []
+    bad = np.zeros(len(texts), dtype=bool)
+    reasons: list[str] = []
+    rows: list[int] = []
+    values: list[str] = []
     for i in np.flatnonzero(is_json):
         try:
             parsed = parse_list(texts.iat[i], sep)
@@ -244,7 +247,7 @@ def _elements(cells: _Cells, column: str, sep: str, check: _Checker) -> pd.Serie
             bad[i] = True
             reasons.append(str(exc))
             continue
-        rows.extend([i] * len(parsed))
+        rows.extend([int(i)] * len(parsed))
         values.extend(parsed)
     check.flag(bad, column, reasons)
     if values:
