@@ -28,7 +28,7 @@ from homework._graph import KnowledgeGraph
 from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
 from homework._printing import PrintedAssignment, print_assignment, render_question_paper, sheet_spec
 from homework._taxonomy import TAXONOMY, TagResult, tag_problem, taxonomy_graph
-from homework._timing import TimeCalibrator, recalibrate_bank
+from homework._timing import TimeCalibrator, calibrate_from_totals, recalibrate_bank, reports_from_totals
 
 __all__ = [
     "ANY_ERROR",
@@ -39,6 +39,7 @@ __all__ = [
     "HomeworkCaps",
     "HomeworkLedger",
     "build_assignment",
+    "calibrate_from_totals",
     "compose_assignment",
     "layered_assignments",
     "AssignmentError",
@@ -63,6 +64,7 @@ __all__ = [
     "print_assignment",
     "recalibrate_bank",
     "render_question_paper",
+    "reports_from_totals",
     "sheet_spec",
     "tag_problem",
     "taxonomy_graph",

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from homework._bank import ItemBank
 from homework._errors import ItemBankError
-from homework._timing import TimeCalibrator, calibration_error, read_datashop_durations, recalibrate_bank
+from homework._timing import (
+    TimeCalibrator,
+    calibrate_from_totals,
+    calibration_error,
+    read_datashop_durations,
+    recalibrate_bank,
+    totals_calibration_error,
+)
 from recommender import NotFittedError
 
 DS96 = Path(__file__).resolve().parents[2] / "fixtures" / "timing" / "ds96_student_step_durations.txt"
@@ -73,3 +81,24 @@ def test_recalibration_writes_back_into_the_bank() -> None:
     assert bank.query(minutes=(3, 10))["id"].tolist() == ["q0"]  # queries see the new minutes
     with pytest.raises(ItemBankError, match="at most 120"):
         bank.set_minutes({"q0": 500})
+
+
+def test_sheet_totals_are_shared_out_and_slow_items_emerge_across_assignments() -> None:
+    truth = {"a": 1.0, "b": 1.0, "c": 4.0, "d": 4.0, "e": 2.0, "f": 2.0}
+    pairs = [("a", "c"), ("a", "e"), ("b", "c"), ("b", "d"), ("c", "e"), ("d", "f"), ("e", "f"), ("a", "b"),
+             ("c", "d"), ("b", "f")]
+    sheets = [(list(pair), {f"s{k}": sum(truth[i] for i in pair) for k in range(20)}) for pair in pairs]
+    model = calibrate_from_totals(sheets, dict.fromkeys(truth, 2.0), prior_strength=1)
+    got = dict(zip(truth, model.predict(list(truth)), strict=True))
+    assert max(got["a"], got["b"]) < min(got["e"], got["f"]) < max(got["e"], got["f"]) < min(got["c"], got["d"])
+    single = calibrate_from_totals(sheets, dict.fromkeys(truth, 2.0), prior_strength=1, iterations=1)
+    spread = lambda m: float(np.ptp(m.predict(["a", "c"])))  # noqa: E731
+    assert spread(model) > spread(single)  # iterating separates the items further
+    with pytest.raises(ItemBankError, match="no usable minutes-spent totals"):
+        calibrate_from_totals([(["a"], {"s1": None})], {"a": 1.0})
+
+
+def test_totals_calibration_on_real_steps_beats_the_authors_estimate(durations: pd.DataFrame) -> None:
+    problems = read_datashop_durations(DS96)  # ds96 problems have one step each: totals are step times
+    err = totals_calibration_error(problems)
+    assert err.mae_after < 0.6 * err.mae_before
