@@ -24,7 +24,7 @@ estimate before they count.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,27 +183,19 @@ def totals_calibration_error(durations: pd.DataFrame, seconds_per_step: float = 
     whose total is the sum of its steps, steps play items, and each held-out student's real step times
     are predicted from the other students' problem totals (``durations`` at step level with the problem
     name before " / " in ``item_id``)."""
-    estimate = (seconds_base + seconds_per_step * durations.groupby("item_id")["steps"].first()) / 60.0
     problem = durations["item_id"].str.split(" / ", n=1).str[0]
-    before, after, factor, actual = [], [], [], []
-    for student, held in durations.groupby("student"):
-        others = durations[durations["student"] != student]
+
+    def fit(others: pd.DataFrame, estimate: pd.Series) -> TimeCalibrator:
         sheets = []
         for _, group in others.groupby(problem[others.index]):
             items = sorted(group["item_id"].unique())
             totals = group.groupby("student")["seconds"].sum() / 60.0
             full = group.groupby("student")["item_id"].nunique() == len(items)  # a total covers every step
-            sheets.append((items, totals[full].to_dict()))
-        model = calibrate_from_totals([s for s in sheets if s[1]], estimate)
-        author = estimate[held["item_id"]].to_numpy()
-        before.append(author * 60.0)
-        after.append(model.predict(held["item_id"].tolist()) * 60.0)
-        factor.append(author * np.exp(model.bias_) * 60.0)
-        actual.append(held["seconds"].to_numpy(dtype=float))
-    b, a, f, y = (np.concatenate(x) for x in (before, after, factor, actual))
-    return CalibrationError(float(np.mean(np.abs(b - y))), float(np.mean(np.abs(a - y))),
-                            float(np.median(np.abs(np.log(b / y)))), float(np.median(np.abs(np.log(a / y)))),
-                            float(np.mean(np.abs(f - y))), len(y))
+            if full.any():
+                sheets.append((items, totals[full].to_dict()))
+        return calibrate_from_totals(sheets, estimate)
+
+    return _leave_one_student_out(durations, fit, seconds_per_step, seconds_base)
 
 
 def recalibrate_bank(bank: ItemBank, reports: pd.DataFrame, prior_strength: float | None = None) -> pd.DataFrame:
@@ -283,12 +275,20 @@ def calibration_error(durations: pd.DataFrame, seconds_per_step: float = 45.0, s
     (half a minute to read and answer, 45 s a step; see ``homework._taxonomy``); each student's real
     times are predicted from the other students' reports.
     """
+    def fit(others: pd.DataFrame, estimate: pd.Series) -> TimeCalibrator:
+        reports = pd.DataFrame({"item_id": others["item_id"], "minutes": others["seconds"] / 60.0})
+        return TimeCalibrator(prior_strength).fit(reports, estimate)
+
+    return _leave_one_student_out(durations, fit, seconds_per_step, seconds_base)
+
+
+def _leave_one_student_out(durations: pd.DataFrame,
+                           fit: Callable[[pd.DataFrame, pd.Series], TimeCalibrator],
+                           seconds_per_step: float, seconds_base: float) -> CalibrationError:
     estimate = (seconds_base + seconds_per_step * durations.groupby("item_id")["steps"].first()) / 60.0
     before, after, factor, actual = [], [], [], []
     for student, held in durations.groupby("student"):
-        others = durations[durations["student"] != student]
-        model = TimeCalibrator(prior_strength).fit(
-            pd.DataFrame({"item_id": others["item_id"], "minutes": others["seconds"] / 60.0}), estimate)
+        model = fit(durations[durations["student"] != student], estimate)
         author = estimate[held["item_id"]].to_numpy()
         before.append(author * 60.0)
         after.append(model.predict(held["item_id"].tolist()) * 60.0)
