@@ -140,7 +140,10 @@ def _keep_writing(mask: np.ndarray, strong: np.ndarray) -> np.ndarray | None:
     areas = stats[1:, cv2.CC_STAT_AREA]
     if not dark.any():
         return None
-    tallest = int(stats[1:, cv2.CC_STAT_HEIGHT][dark].max())
+    # the size of the writing: its tallest stroke, or half its widest (a lone "-" or "一" is writing)
+    tallest = int(
+        max(stats[1:, cv2.CC_STAT_HEIGHT][dark].max(), stats[1:, cv2.CC_STAT_WIDTH][dark].max() // 2)
+    )
     if tallest < max(4, 0.08 * h) or areas[dark].max() < 12:
         return None
     min_area = max(4.0, (0.05 * tallest) ** 2 * 3.0)

@@ -249,8 +249,9 @@ def read_answer(
 ) -> TextReading:
     """Read one writing box's interior (grey uint8) and, given its key, verify the key's spellings.
 
-    ``charset`` defaults to :func:`charset_for` the key. A blank box reads as ``""`` with
-    ``blank=True``. Raises :class:`~scanning.BadImageError` for a crop that is not a grey image.
+    ``charset`` defaults to :func:`charset_for` the key; a charset holding ``/`` also reads a
+    fraction written on two rows. A blank box reads as ``""`` with ``blank=True``. Raises
+    :class:`~scanning.BadImageError` for a crop that is not a grey image.
     """
     backend = backend or _default_backend()
     charset = charset if charset is not None else charset_for(key)
@@ -258,7 +259,8 @@ def read_answer(
     if ink.blank or ink.image is None:
         return TextReading("", ink.confidence, blank=True, key_probability=0.0 if key else None, box=None)
     candidates = key_spellings(key) if key is not None else []
-    stacked = split_stacked_fraction(ink.image) if charset is None or "/" in charset else None
+    # only a numeric field looks for a stacked fraction: many hanzi have a long flat stroke too
+    stacked = split_stacked_fraction(ink.image) if charset is not None and "/" in charset else None
     if stacked is not None:
         reading = _read_stacked(backend, stacked, candidates)
     else:

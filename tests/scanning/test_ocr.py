@@ -198,3 +198,31 @@ def test_paddleocr_backend_reads_like_the_default_one(readings, tmp_path) -> Non
         agree += reading.text == default.text
         right += reading.key_probability is not None and reading.key_probability >= 0.5
     assert agree >= 8 and right >= 8
+
+
+def _printed(text: str) -> np.ndarray:
+    """A box with ``text`` in the embedded CJK font (a stand-in: no real hanzi handwriting here)."""
+    from pathlib import Path
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    import scanning
+
+    font = ImageFont.truetype(str(Path(scanning.__file__).parent / "fonts" / "DroidSansFallback-GB.ttf"), 44)
+    image = Image.new("L", (300, 90), 238)
+    ImageDraw.Draw(image).text((30, 18), text, fill=70, font=font)
+    return np.asarray(image).copy()
+
+
+def test_text_answers_verify_and_hanzi_are_never_split_as_fractions(backend) -> None:
+    key = parse_key({"kind": "text", "accepted": ["三角形"]})
+    right = read_answer(_printed("三角形"), key, backend)
+    assert right.text == "三角形" and right.key_probability is not None and right.key_probability > 0.9
+    assert grade(key, right).correct
+    other = read_answer(_printed("长方形"), key, backend)
+    assert other.key_probability is not None and other.key_probability < 0.01
+    wrong = grade(key, other)
+    assert wrong.status == "graded" and not wrong.correct
+    slip = read_answer(_printed("三角型"), key, backend)  # one character from the key: a teacher looks
+    assert slip.text == "三角型" and grade(key, slip).status == "needs_review"
+    assert read_answer(_printed("二"), None, backend).text == "二"  # two flat strokes, not 1 over 1
