@@ -171,16 +171,16 @@ def _bench_updates(bank: ItemBank, n: int, show: Printer) -> None:
 def bench_tagging(show: Printer) -> None:
     with open(ROOT / "fixtures" / "bank" / "hand_labels.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    for part in ("dev", "held-out"):
+    for part in ("dev", "dev2", "test"):
         chosen = [r for r in rows if r["set"] == part]
         truth = {r["id"]: set(r["knowledge_points"].split(";")) for r in chosen}
         guess = {r["id"]: set(tag_problem(r["text"], r["equation"], r["answer"]).knowledge_points) for r in chosen}
         scores = score_tagging(guess, truth)
         show(f"tagging precision vs hand labels ({part})", round(scores.precision, 3), "", items=len(chosen))
         show(f"tagging recall vs hand labels ({part})", round(scores.recall, 3), "", items=len(chosen))
-        if part == "held-out":
+        if part == "test":
             for kp, (precision, recall, support) in scores.per_point.items():
-                show(f"  held-out {kp}: precision / recall", f"{precision:.2f} / {recall:.2f}", "",
+                show(f"  test {kp}: precision / recall", f"{precision:.2f} / {recall:.2f}", "",
                      support=support)
 
 

@@ -118,25 +118,27 @@ def taxonomy_graph() -> KnowledgeGraph:
 
 _TOPIC_RULES: dict[str, re.Pattern[str]] = {k: re.compile(v) for k, v in {
     "number.calculation": r"^(计算|简便计算|脱式计算|用简便方法计算|直接写出得数|递等式)|所得的(和|差|积|商)"
-                          r"|的(和|差|积|商)(除以|乘以|减去|加上|再)",
-    "number.factors": r"因数|公约数|公倍数|质数|合数|约数|素数|奇数|偶数|整除|倍数(?!关系)|最大公|最小公",
+                          r"|的(和|差|积|商)(除以|乘以|减去|加上|再|是多少)|它们的(和|差|积|商)|[去]除.{0,12}的(和|差|积)",
+    "number.factors": r"(?<!一个)(?<!另一个)因数(?!是)|公约数|公倍数|质数|合数|约数|素数|奇数|偶数|整除|倍数(?!关系)|最大公|最小公",
     "relation.times": r"(\d|[一二两三四五六七八九十几]|\.\d)倍",
     "ratio.proportion": r"[\d)]\s*[:：∶]\s*\d|比例|之比|的比(是|为)|正比|反比|按.{0,6}比|比值|\d\s*[:：]\s*[xX]|[xX]\s*[:：]\s*\d",
     "rate.distance": r"速度|相遇|相向|追上|追及|行驶|路程|全程|时速|每(小)?时(行|走|跑|骑|飞)|每分钟?(行|走|跑|骑|游)"
                      r"|小时(行|走|跑|骑|飞)|(千米|米|公里)/(小)?时|千米每小时|km/h|米/分|米/秒|开往|开出",
     "rate.work": r"工程|工作效率|工效|单独(做|干|修|完成|开|注|打|加工|生产)|合(作|做|修|干|打)|注满|放尽|排空|零件"
-                 r"|每天(修|加工|生产|挖|铺|做|织|打)|每小时(加工|生产|打|做|修)|打字|加工",
-    "percent.price": r"原价|售价|现价|定价|降价|涨价|提价|成本|利润|盈利|优惠|[一二三四五六七八九\d.]+折(?![线叠])|打.{0,3}折",
+                 r"|每天(修|加工|生产|挖|铺|做|织|打|看|读|写|练)|每小时(加工|生产|打|做|修)|打字|加工"
+                 r"|(每个|每名|每位)工人|工人.{0,12}(每天|每小时)",
+    "percent.price": r"(贵|便宜).{0,6}%|原价|售价|现价|定价|降价|涨价|提价|成本|利润|盈利|优惠|[一二三四五六七八九\d.]+折(?![线叠])|打.{0,3}折",
     "percent.interest": r"利息|利率|税率|纳税|缴纳|所得税|营业税|本金|本息",
     "geometry.shapes": r"∠|内角|度数|°|对称轴|锐角|钝角|直角|平角|周角|垂直|平行线|射线|线段|角[A-Z]",
     "geometry.area_perimeter": r"面积|周长|平方(千米|米|分米|厘米)|公顷|[mk]?m\*\*2|㎡|占地",
     "geometry.circle": r"圆(?![柱锥满])|半径|直径|π|3\.14",
     "geometry.volume": r"体积|容积|立方(米|分米|厘米)|长方体|正方体|圆柱|圆锥|棱长|表面积|侧面积|[mk]?m\*\*3|粉刷|四壁|墙纸",
-    "measurement.time": r"\d{4}年|哪一年|\d+月\d+日|上午|下午|晚上\d|几时|几点|\d+时\d+分|\d+时(到|至|出发|开)|时刻表",
+    "measurement.time": r"\d{4}年|哪一年|\d+月\d+日|(上午|下午|晚上|早上)\s*\d|几时|几点|\d+时\d+分|\d+时(到|至|出发|开)|时刻表",
     "algebra.equation": r"方程|未知数|解比例|求[xX]|[xX]\s*[=+\-*/:：]|\d\s*[xX]|[=:：]\s*[xX]",
     "statistics.average": r"平均数|平均成绩|平均分(?![成给装到配])|平均(身高|体重|年龄|气温|得分|水平|值)|求.{0,6}平均",
     "reasoning.logic": r"规律|才能保证|保证|搭配|组合|排列|握手|多少种|几种|植树|栽树|每隔|排成一(队|行|排)|鸡兔|答对|倒扣"
-                       r"|分拆|拆成|[一二三四五六七八九\d]楼.{0,8}[一二三四五六七八九\d]楼|锯成|锯断",
+                       r"|至少(要|需要)|最少(要|需要)|最多(能|可以)|当.{0,8}最(小|大)时|组成.{0,8}(位数|个数)|每两(人|个)"
+                       r"|过河|分拆|拆成|[一二三四五六七八九\d]楼.{0,8}[一二三四五六七八九\d]楼|锯成|锯断",
 }.items()}
 _UNITS = {
     "length": {"千米": "千米", "公里": "千米", "km": "千米", "分米": "分米", "dm": "分米", "厘米": "厘米",
@@ -157,6 +159,8 @@ _PERCENT_TEXT = re.compile(r"%|％|百分|出勤率|合格率|发芽率|成活�
 _FRACTION_TEXT = re.compile(r"(?<!百)分之|\(\d+/\d+\)")
 _FRACTION_ANSWER = re.compile(r"\d*\(?\(?\d+\)?/\(?\d+\)?\)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_GIVEN_RESULT = re.compile(r"是\s*[\d(]")  # "一个数的5倍是2.5": find the unknown, not a calculation
+_VERBAL_OPERATORS = re.compile(r"计算|的|倍|和|差|积|商|是|多少|几|与|除以|乘以|加上|减去|去除|再|等于|得数|一个数|这个数|求")
 _NUMBER_OR_FRACTION = re.compile(r"\(\(?\d+\)?/\(?\d+\)?\)|\d+(?:\.\d+)?%?")
 _OPERATOR = re.compile(r"\*\*|[-+*/^]")
 
@@ -198,8 +202,9 @@ def _converts_units(text: str) -> bool:
 
 def _topics(text: str) -> list[str]:
     found = [kp for kp, rule in _TOPIC_RULES.items() if rule.search(text)]
-    if not _CJK.search(text) and "number.calculation" not in found:
-        found.insert(0, "number.calculation")  # a bare expression: nothing but numbers and operators
+    if not _CJK.search(_VERBAL_OPERATORS.sub("", text)) and not _GIVEN_RESULT.search(text) and \
+            "number.calculation" not in found:
+        found.insert(0, "number.calculation")  # an expression, bare or in words, with no story and no unknown
     if _converts_units(text):
         found.append("measurement.units")
     if "geometry.volume" in found and "geometry.area_perimeter" in found and not re.search(
@@ -256,6 +261,8 @@ def tag_problem(text: str, equation: str = "", answer: str = "") -> TagResult:
     eq = _normalise(equation).replace(" ", "")
     numbers = _number_types(clean, eq, _normalise(answer))
     topics = _topics(clean)
+    if "3.14" in eq and "geometry.circle" not in topics:
+        topics.append("geometry.circle")  # the solution uses π
     points = tuple(numbers + topics)
     steps = equation_steps(eq) if eq else 1
     grade = max(TYPICAL_GRADE[kp] for kp in points)
