@@ -449,6 +449,10 @@ class ItemBank:
             raise ItemBankError(f"no item with id(s) {missing[:10]} in the bank")
         return self._frame.iloc[positions]
 
+    def take(self, positions: Sequence[int] | np.ndarray) -> pd.DataFrame:
+        """The frame rows at these positions (as :meth:`query_positions` returns them)."""
+        return self._frame.iloc[np.asarray(positions, dtype=np.int64)]
+
     def column(self, name: str) -> np.ndarray:
         """One column as a read-only array in bank order (row positions as :meth:`query_positions`)."""
         values = self._frame[name].to_numpy()

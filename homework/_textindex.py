@@ -31,28 +31,31 @@ class BigramIndex:
         rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
         present = np.zeros(0x110000, dtype=bool)
         present[codes] = True
-        self._vocab = np.full(0x110000, -1, dtype=np.int64)
+        self._vocab = np.full(0x110000, -1, dtype=np.int32)
         used = np.flatnonzero(present)
         self._vocab[used] = np.arange(len(used))
         self._v = max(len(used), 1)
-        dense = self._vocab[codes]
+        dense = self._vocab[codes].astype(np.int64)
         starts = codes[:-1] != _SEPARATOR
         keys = dense[:-1][starts] * self._v + dense[1:][starts]
         combined = keys * self._n + rows[:-1][starts]
         combined.sort()  # sort + neighbour test: numpy 2's hash-based np.unique is 8x slower here
         combined = combined[np.concatenate(([True], combined[1:] != combined[:-1]))] if len(combined) else combined
-        self._keys = combined // self._n
+        keys = combined // self._n
         self._rows = (combined % self._n).astype(np.int32)
+        starts = np.flatnonzero(np.diff(keys)) + 1 if len(keys) else np.empty(0, dtype=np.int64)
+        self._keys = keys[np.concatenate(([0], starts))] if len(keys) else keys  # each bigram once (CSR)
+        self._offsets = np.concatenate(([0], starts, [len(keys)]))
 
     @property
     def nbytes(self) -> int:
         """Memory held by the index arrays (not counting the lower-cased texts)."""
-        return int(self._keys.nbytes + self._rows.nbytes + self._vocab.nbytes)
+        return int(self._keys.nbytes + self._offsets.nbytes + self._rows.nbytes + self._vocab.nbytes)
 
     def _slice(self, low: int, high: int) -> np.ndarray:
         """Rows whose bigram key is in ``[low, high)``."""
         a, b = np.searchsorted(self._keys, [low, high])
-        return self._rows[a:b]
+        return self._rows[self._offsets[a]:self._offsets[b]]
 
     def search(self, text: str, mask: np.ndarray | None = None) -> np.ndarray:
         """Rows whose text contains ``text`` (restricted to ``mask`` when given), ascending."""
@@ -60,7 +63,7 @@ class BigramIndex:
         codes = np.frombuffer(query.encode("utf-32-le"), dtype=np.uint32)
         if not len(codes) or (codes == _SEPARATOR).any():
             return np.flatnonzero(mask) if mask is not None else np.arange(len(self._texts))
-        dense = self._vocab[codes]
+        dense = self._vocab[codes].astype(np.int64)
         if (dense < 0).any():
             return np.empty(0, dtype=np.int64)
         if len(dense) == 1:

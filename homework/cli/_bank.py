@@ -126,7 +126,7 @@ def query_items(
     except ItemBankError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    shown = bank.frame.iloc[rows[:limit]]
+    shown = bank.take(rows[:limit])
     for row in shown.itertuples(index=False):
         if as_json:
             typer.echo(json.dumps({c: getattr(row, c) for c in ("id", "grade", "type", "knowledge_points",
