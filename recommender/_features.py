@@ -36,6 +36,7 @@ FEATURE_NAMES = (
     "k_streak", "k_wrong_streak",
     "i_log_n", "i_rate", "i_last",
     "irt_logit", "s_theta", "s_theta90", "s_theta97", "irt_pred",
+    "irt2_a", "irt2_b", "s_theta2", "irt2_pred", "irt2_pred90",
 )  # fmt: skip
 N_FEATURES = len(FEATURE_NAMES)
 _SKILL_FEATURES = FEATURE_NAMES[17:27]
@@ -51,6 +52,8 @@ class Priors:
     skill_p: np.ndarray  # per skill entry (CSR order)
     global_p: float
     irt_logit: np.ndarray  # 1PL logit of an average student on the item
+    irt2_a: np.ndarray  # 2PL discrimination of the item
+    irt2_b: np.ndarray  # 2PL difficulty of the item
 
 
 def _starts(*keys: np.ndarray) -> np.ndarray:
@@ -191,6 +194,13 @@ def _irt_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
     f = {"irt_logit": pri.irt_logit, "s_theta": theta, "irt_pred": pri.irt_logit + theta}
     for name, lam in zip(("s_theta90", "s_theta97"), THETA_DECAYS, strict=True):
         f[name] = _exclusive_decayed(r, st, lam) / (_exclusive_decayed(h, st, lam) + 1.0)
+    a, b = pri.irt2_a, pri.irt2_b
+    p2 = 1.0 / (1.0 + np.exp(-a * (0.0 - b)))
+    r2, h2 = a * (enc.correct - p2), a * a * p2 * (1 - p2)
+    theta2 = _exclusive_cumsum(r2, st) / (_exclusive_cumsum(h2, st) + 1.0)
+    theta2_90 = _exclusive_decayed(r2, st, THETA_DECAYS[0]) / (_exclusive_decayed(h2, st, THETA_DECAYS[0]) + 1.0)
+    f.update({"irt2_a": a, "irt2_b": b, "s_theta2": theta2, "irt2_pred": a * (theta2 - b),
+              "irt2_pred90": a * (theta2_90 - b)})
     return f
 
 
@@ -216,7 +226,7 @@ class StudentHistory:
     """One student's running state; ``features`` then ``update`` reproduce :func:`history_features`.
 
     >>> h = StudentHistory()
-    >>> h.update(("fractions",), "q1", 1.0, item_p=0.6)
+    >>> h.update(("fractions",), "q1", 1.0, (0.4, 3.0, 0.6, 0.4, 1.0, -0.4))
     >>> h.n, h.skills["fractions"][:2]
     (1.0, [1.0, 1.0])
     """
@@ -235,14 +245,18 @@ class StudentHistory:
     theta_h: float = 0.0
     dec_theta_r: list[float] = field(default_factory=lambda: [0.0] * len(THETA_DECAYS))
     dec_theta_h: list[float] = field(default_factory=lambda: [0.0] * len(THETA_DECAYS))
+    theta2: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # 2PL: r, h, r decayed, h decayed
     # skill -> [n, c, resid, last, last_pos, streak, wrong_streak, dec_c..., dec_n...]
     skills: dict[Hashable, list[float]] = field(default_factory=dict)
     items: dict[Hashable, list[float]] = field(default_factory=dict)  # item -> [n, c, last]
 
-    def features(self, skills: Sequence[Hashable], item: Hashable, pri_row: tuple[float, float, float, float],
+    def features(self, skills: Sequence[Hashable], item: Hashable, pri_row: Sequence[float],
                  skill_p: Sequence[float], global_p: float) -> np.ndarray:
-        """Feature row for a response to ``item`` (skills ``skills``) given everything seen so far."""
-        item_logit, item_log_n, item_p, irt_logit = pri_row
+        """Feature row for a response to ``item`` (skills ``skills``) given everything seen so far.
+
+        ``pri_row`` = (item logit, log item count, item P(correct), 1PL logit, 2PL a, 2PL b).
+        """
+        item_logit, item_log_n, item_p, irt_logit, a2, b2 = pri_row
         n, c, g = self.n, self.c, global_p
         sp = np.clip(np.asarray(skill_p, dtype=float), 1e-4, 1 - 1e-4)
         f = {"item_logit": item_logit, "item_log_n": item_log_n, "n_skills": float(len(skills)),
@@ -260,6 +274,10 @@ class StudentHistory:
         theta = self.theta_r / (self.theta_h + 1.0)
         f["irt_logit"], f["s_theta"], f["irt_pred"] = irt_logit, theta, irt_logit + theta
         f["s_theta90"], f["s_theta97"] = (r / (h + 1.0) for r, h in zip(self.dec_theta_r, self.dec_theta_h, strict=True))
+        theta2 = self.theta2[0] / (self.theta2[1] + 1.0)
+        theta2_90 = self.theta2[2] / (self.theta2[3] + 1.0)
+        f.update({"irt2_a": a2, "irt2_b": b2, "s_theta2": theta2, "irt2_pred": a2 * (theta2 - b2),
+                  "irt2_pred90": a2 * (theta2_90 - b2)})
         it = self.items.get(item)
         f["i_log_n"], f["i_rate"], f["i_last"] = (
             (0.0, item_p, -1.0) if it is None else (np.log1p(it[0]), (it[1] + item_p) / (it[0] + 1), it[2])
@@ -276,9 +294,14 @@ class StudentHistory:
         return [np.log1p(n), np.log1p(c), (c + 2 * pk) / (n + 2), *decs, resid / (n + 3), last,
                 float(np.log1p(self.n - last_pos)), streak, wrong]
 
-    def update(self, skills: Sequence[Hashable], item: Hashable, correct: float, item_p: float,
-               irt_logit: float = 0.0) -> None:
-        """Apply one graded response (no refit; a few microseconds)."""
+    def update(self, skills: Sequence[Hashable], item: Hashable, correct: float, pri_row: Sequence[float]) -> None:
+        """Apply one graded response (no refit; a few microseconds); ``pri_row`` as in :meth:`features`."""
+        item_p, irt_logit, a2, b2 = pri_row[2], pri_row[3], pri_row[4], pri_row[5]
+        p2 = 1.0 / (1.0 + math.exp(a2 * b2))
+        r2, h2 = a2 * (correct - p2), a2 * a2 * p2 * (1 - p2)
+        lam = THETA_DECAYS[0]
+        t2 = self.theta2
+        t2[0], t2[1], t2[2], t2[3] = t2[0] + r2, t2[1] + h2, lam * t2[2] + r2, lam * t2[3] + h2
         p = 1.0 / (1.0 + math.exp(-irt_logit))
         self.theta_r += correct - p
         self.theta_h += p * (1 - p)

@@ -8,6 +8,7 @@ student's running state in microseconds; the population model is not refitted.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -100,7 +101,7 @@ class _HistoryModel:
         state = self.states_.get(student_id)
         if state is None:
             state = self.states_[student_id] = StudentHistory()
-        state.update(tuple(skill_ids), item_id, correct, pri_row[2], pri_row[3])
+        state.update(tuple(skill_ids), item_id, correct, pri_row)
 
     def predict_next(self, student_id: Hashable, item_id: Hashable, skill_ids: Sequence[Hashable]) -> float:
         """P(correct) of the student's next response to ``item_id``, from the stored state."""
@@ -341,14 +342,15 @@ class BestLR(_HistoryModel):
     (counts of earlier successes and failures per skill, per item and overall, decayed rates, ...).
     """
 
-    def __init__(self, *, C: float = 1.0, smoothing: float = 5.0, oof_folds: int = 5, keep_states: bool = True,
-                 random_state: int | None = None) -> None:
+    def __init__(self, *, C: float = 1.0, solver: str = "lbfgs", smoothing: float = 5.0, oof_folds: int = 5,
+                 keep_states: bool = True, random_state: int | None = None) -> None:
         super().__init__(smoothing=smoothing, oof_folds=oof_folds, keep_states=keep_states,
                          random_state=random_state)
         self.C = C
+        self.solver = solver
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {**super().get_params(), "C": self.C}
+        return {**super().get_params(), "C": self.C, "solver": self.solver}
 
     def _design(self, X: np.ndarray, enc: EncodedLog) -> Any:
         import scipy.sparse as sp
@@ -363,14 +365,19 @@ class BestLR(_HistoryModel):
         return sp.hstack([sp.csr_matrix(Z), items, skills], format="csr")
 
     def _fit_estimator(self, X: np.ndarray, enc: EncodedLog, rng: np.random.Generator) -> None:
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
         self.mean_, self.scale_ = X.mean(axis=0), X.std(axis=0) + 1e-9
         self.n_items_, self.n_skills_ = len(self.item_ids_), len(self.skill_ids_)
         rows, labels, weights = targets(enc.correct)
-        clf = LogisticRegression(C=self.C, solver="liblinear", max_iter=200,
+        clf = LogisticRegression(C=self.C, solver=self.solver, max_iter=300,
                                  random_state=int(rng.integers(2**31 - 1)))
-        clf.fit(self._design(X, enc)[rows], labels, sample_weight=weights)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            clf.fit(self._design(X, enc)[rows], labels, sample_weight=weights)
+        if caught:
+            logger.warning("BestLR: %s stopped before convergence (max_iter=300)", self.solver)
         self.coef_, self.intercept_ = clf.coef_.ravel().copy(), float(clf.intercept_[0])
 
     def _raw_score(self, X: np.ndarray, enc: EncodedLog) -> np.ndarray:

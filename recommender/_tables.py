@@ -11,10 +11,12 @@ import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from recommender._features import Priors
+from recommender._irt import fit_2pl
 from recommender._log import EncodedLog
 
 
@@ -61,6 +63,8 @@ class PopulationTables:
     item_c: np.ndarray
     irt_mu: float
     irt_b: np.ndarray
+    irt2_a: np.ndarray
+    irt2_b: np.ndarray
     smoothing: float
 
     @classmethod
@@ -77,7 +81,9 @@ class PopulationTables:
         item_n = np.bincount(enc.item[known_i], w[known_i], n_items)
         item_c = np.bincount(enc.item[known_i], (w * y)[known_i], n_items)
         mu, b = fit_1pl(enc.student[known_i], enc.item[known_i], y[known_i], w[known_i], n_items)
-        return cls(g, (kc + smoothing * g) / (kn + smoothing), item_n, item_c, mu, b, smoothing)
+        used = known_i & (w > 0)
+        a2, b2 = fit_2pl(enc.student[used], enc.item[used], y[used], n_items, two_pl=True, iters=20)
+        return cls(g, (kc + smoothing * g) / (kn + smoothing), item_n, item_c, mu, b, a2, b2, smoothing)
 
     def skill_probs(self, skill_codes: np.ndarray) -> np.ndarray:
         k = self.skill_p.size
@@ -96,15 +102,23 @@ class PopulationTables:
         c = np.where(known, self.item_c[idx], 0.0)
         p = np.clip((c + self.smoothing * p_skills) / (n + self.smoothing), 1e-3, 1 - 1e-3)
         irt = np.where(known, self.irt_mu - self.irt_b[idx], _logit(p_skills))
-        return Priors(np.log(p / (1 - p)), np.log1p(n), p, skill_p, self.global_p, irt)
+        a2 = np.where(known, self.irt2_a[idx], self._irt2_default[0])
+        b2 = np.where(known, self.irt2_b[idx], self._irt2_default[1])
+        return Priors(np.log(p / (1 - p)), np.log1p(n), p, skill_p, self.global_p, irt, a2, b2)
 
     @cached_property
-    def _lists(self) -> tuple[list[float], list[float], list[float], list[float]]:
-        return self.skill_p.tolist(), self.item_n.tolist(), self.item_c.tolist(), self.irt_b.tolist()
+    def _irt2_default(self) -> tuple[float, float]:
+        """2PL parameters of an item never seen in training: the mean item."""
+        return (float(np.mean(self.irt2_a)), float(np.mean(self.irt2_b))) if self.irt2_a.size else (1.0, 0.0)
 
-    def row_priors(self, item_code: int, skill_codes: Sequence[int]) -> tuple[tuple[float, float, float, float], list[float]]:
+    @cached_property
+    def _lists(self) -> tuple[list[float], ...]:
+        return (self.skill_p.tolist(), self.item_n.tolist(), self.item_c.tolist(), self.irt_b.tolist(),
+                self.irt2_a.tolist(), self.irt2_b.tolist())
+
+    def row_priors(self, item_code: int, skill_codes: Sequence[int]) -> tuple[tuple[float, ...], list[float]]:
         """Priors of one response, as :meth:`priors` would compute them (online path, plain floats)."""
-        skill_list, item_n, item_c, irt_b = self._lists
+        skill_list, item_n, item_c, irt_b, irt2_a, irt2_b = self._lists
         k = len(skill_list)
         skill_p = [skill_list[c] if 0 <= c < k else self.global_p for c in skill_codes]
         p_skills = sum(skill_p) / len(skill_p)
@@ -114,18 +128,19 @@ class PopulationTables:
         p = min(max((c + self.smoothing * p_skills) / (n + self.smoothing), 1e-3), 1 - 1e-3)
         ps = min(max(p_skills, 1e-3), 1 - 1e-3)
         irt = self.irt_mu - irt_b[item_code] if known else math.log(ps / (1 - ps))
-        return (math.log(p / (1 - p)), math.log1p(n), p, irt), skill_p
+        a2, b2 = (irt2_a[item_code], irt2_b[item_code]) if known else self._irt2_default
+        return (math.log(p / (1 - p)), math.log1p(n), p, irt, a2, b2), skill_p
 
     def to_dict(self) -> dict[str, object]:
         return {"global_p": self.global_p, "skill_p": self.skill_p.tolist(), "item_n": self.item_n.tolist(),
                 "item_c": self.item_c.tolist(), "irt_mu": self.irt_mu, "irt_b": self.irt_b.tolist(),
-                "smoothing": self.smoothing}
+                "irt2_a": self.irt2_a.tolist(), "irt2_b": self.irt2_b.tolist(), "smoothing": self.smoothing}
 
     @classmethod
-    def from_dict(cls, d: dict[str, object]) -> PopulationTables:
-        arr = {k: np.asarray(d[k], dtype=float) for k in ("skill_p", "item_n", "item_c", "irt_b")}
-        return cls(float(d["global_p"]), arr["skill_p"], arr["item_n"], arr["item_c"],  # type: ignore[arg-type]
-                   float(d["irt_mu"]), arr["irt_b"], float(d["smoothing"]))  # type: ignore[arg-type]
+    def from_dict(cls, d: dict[str, Any]) -> PopulationTables:
+        arr = {k: np.asarray(d[k], dtype=float) for k in ("skill_p", "item_n", "item_c", "irt_b", "irt2_a", "irt2_b")}
+        return cls(float(d["global_p"]), arr["skill_p"], arr["item_n"], arr["item_c"], float(d["irt_mu"]),
+                   arr["irt_b"], arr["irt2_a"], arr["irt2_b"], float(d["smoothing"]))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -145,11 +160,11 @@ def out_of_fold_priors(
     for k in range(folds):
         held = fold_of == k
         pri = PopulationTables.fit(enc, (~held).astype(float), n_items, n_skills, smoothing).priors(enc)
-        for name in ("item_logit", "item_log_n", "item_p", "irt_logit"):
+        for name in ("item_logit", "item_log_n", "item_p", "irt_logit", "irt2_a", "irt2_b"):
             parts.setdefault(name, np.zeros(enc.n))[held] = getattr(pri, name)[held]
         parts.setdefault("skill_p", np.zeros(enc.skill_idx.size))[held[owner]] = pri.skill_p[held[owner]]
     return Priors(parts["item_logit"], parts["item_log_n"], parts["item_p"], parts["skill_p"], global_p,
-                  parts["irt_logit"])
+                  parts["irt_logit"], parts["irt2_a"], parts["irt2_b"])
 
 
 def vocab_codes(vocab: dict[Hashable, int], keys: Sequence[Hashable]) -> list[int]:

@@ -151,7 +151,7 @@ def test_history_features_batch_equals_running_state_on_statics() -> None:
                                                     [model._skill_vocab.get(k, -1) for k in r["skill_ids"]])
         np.testing.assert_allclose(state.features(r["skill_ids"], r["item_id"], pri_row, skill_p,
                                                   model.tables_.global_p), X[t], rtol=1e-9, atol=1e-9)
-        state.update(r["skill_ids"], r["item_id"], r["correct"], pri_row[2], pri_row[3])
+        state.update(r["skill_ids"], r["item_id"], r["correct"], pri_row)
 
 
 def test_bkt_mastery_rises_with_correct_answers_and_carries_uncertainty(fitted: dict[str, Any]) -> None:
