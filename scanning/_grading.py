@@ -353,18 +353,30 @@ def _near_key(key: NumberKey | TextKey, value: str, distance: int) -> bool:
 
 
 def _within(a: str, b: str, limit: int) -> bool:
-    """Levenshtein distance of ``a`` and ``b`` is at most ``limit`` (small strings, early exit)."""
-    if abs(len(a) - len(b)) > limit:
+    """Whether ``a`` becomes ``b`` in at most ``limit`` reader's slips.
+
+    A slip is what a recognizer does to one written glyph: drop it, add one, read it as another,
+    or read it as two (a 4 as "21") or two as one. Edit distance with those five operations.
+
+    >>> _within("218", "48", 1), _within("48", "218", 1), _within("218", "47", 1)
+    (True, True, False)
+    """
+    if abs(len(a) - len(b)) > 2 * limit:
         return False
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return False
-        previous = current
-    return previous[-1] <= limit
+    n, m = len(a), len(b)
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if i == 0 or j == 0:
+                cost[i][j] = i + j
+                continue
+            options = [cost[i - 1][j] + 1, cost[i][j - 1] + 1, cost[i - 1][j - 1] + (a[i - 1] != b[j - 1])]
+            if j > 1:
+                options.append(cost[i - 1][j - 2] + 1)  # one glyph read as two
+            if i > 1:
+                options.append(cost[i - 2][j - 1] + 1)  # two glyphs read as one
+            cost[i][j] = min(options)
+    return cost[n][m] <= limit
 
 
 def _is_blank(value: Any) -> bool:
