@@ -7,6 +7,17 @@ it may also carry ``status`` (``"needs_review"`` from OMR: two marks on a single
 ``key_probability`` (the recognizer's probability that the writing *is* one of the key's spellings,
 from OCR verification; see :func:`scanning.read_answer`).
 
+For handwriting, when the verdict comes from (:class:`GradingPolicy` has the thresholds)::
+
+    P(key) >= 0.7 ........................................ right (verified)
+    reads as right, confidence >= 0.85 ................... right
+    reads as wrong, P(key) <= 0.02, confidence >= 0.5 .... wrong, unless one slip from the key
+    reads as wrong, confidence >= 0.85, P(key) <= 0.15 ... wrong, unless one slip from the key
+    anything else, or one slip from the key ............... needs_review
+
+where a *slip* is what a recognizer does to one glyph: drop it, add one, misread it, read one
+as two (a 4 as "21"), miss a '.' or '-', or read a '/' as '1'.
+
 Numbers are equal in any of their written forms::
 
     0.75 = .75 = 3/4 = ¾ = ０．７５       1,000 = 1 000 = 1000       -2 = －2 = −2

@@ -46,7 +46,8 @@ NUMERIC = DIGITS + "-./"
 class TextReading:
     """What a writing box says.
 
-    ``confidence``: the recognizer's probability of ``text`` (for a blank box: how sure the box is
+    ``text``: the likeliest of the recognizer's greedy reading and, when a key was given, the key's
+    spellings; ``confidence``: the recognizer's probability of ``text`` (for a blank box: how sure the box is
     empty); ``char_confidences``: each character's peak probability; ``key_probability``: the
     probability that the writing is one of the answer key's spellings (None: not verified);
     ``box``: the ink's ``(x, y, w, h)`` in the crop given (None for a line read as given).
