@@ -42,12 +42,8 @@ PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 18.0
 STEM_PT, LINE_MM = 11.0, 6.2
 
 
-def _field_id(item: Item, number: int) -> str:
-    return item.id if _ID.match(item.id) and item.id != MINUTES_FIELD else f"q{number}"
-
-
 def _field(item: Item, number: int, points: float) -> dict[str, Any]:
-    field: dict[str, Any] = {"id": _field_id(item, number), "label": str(number),
+    field: dict[str, Any] = {"id": _field_id_of(item.id, number), "label": str(number),
                              "key": item_answer_key(item, points)}
     kind = item.type
     if kind in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
@@ -91,9 +87,21 @@ def sheet_spec(bank: ItemBank, assignment: Assignment, students: Sequence[Mappin
         raise AssignmentError(f"cannot make an answer sheet for {assignment.id!r}: {exc}") from exc
 
 
-def field_items(spec: Any) -> dict[str, str]:
-    """Sheet field id -> item id (what the reader's answers are graded against)."""
-    return {f.id: f.id for f in spec.fields if f.id != MINUTES_FIELD}
+def field_items(assignment: Assignment) -> dict[str, str]:
+    """Sheet field id -> item id for the sheet :func:`sheet_spec` makes of ``assignment``.
+
+    Field ids are item ids only where those fit a sheet id, so the map is rebuilt from the
+    assignment's item order (the same numbering :func:`sheet_spec` uses), never guessed from the spec.
+
+    >>> a = Assignment("hw", "math", 5, ("m23k-1", "id with spaces"), (2.0, 3.0))
+    >>> field_items(a)
+    {'m23k-1': 'm23k-1', 'q2': 'id with spaces'}
+    """
+    return {_field_id_of(item_id, n): item_id for n, item_id in enumerate(assignment.item_ids, start=1)}
+
+
+def _field_id_of(item_id: str, number: int) -> str:
+    return item_id if _ID.match(item_id) and item_id != MINUTES_FIELD else f"q{number}"
 
 
 # ----------------------------------------------------------------------------------- question paper

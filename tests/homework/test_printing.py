@@ -53,7 +53,7 @@ def test_each_item_type_gets_its_sheet_field_and_key(bank: ItemBank) -> None:
     assert isinstance(keys["st-1"], TextKey) and keys["st-1"].accepted == ("正方形",)
     assert isinstance(keys["essay-1"], ScoreKey) and keys["essay-1"].max_points == 4
     assert [f.printed_label for f in spec.fields[:3]] == ["1", "2", "3"]
-    assert field_items(spec)["sc-1"] == "sc-1"
+    assert field_items(assignment)["sc-1"] == "sc-1"
     with pytest.raises(AssignmentError, match="at least one student"):
         sheet_spec(bank, assignment, [])
 
