@@ -87,7 +87,9 @@ def near_miss(text: str, rng: np.random.Generator) -> str:
             return other
 
 
-def measure(n: int, seed: int, backend_name: str) -> tuple[list[tuple[str, float, str]], str]:
+def measure(
+    n: int, seed: int, backend_name: str, errors: list[str] | None = None
+) -> tuple[list[tuple[str, float, str]], str]:
     from scanning import charset_for, get_backend, grade, parse_key, read_answer
     from scanning._synth import _random_number
 
@@ -116,6 +118,9 @@ def measure(n: int, seed: int, backend_name: str) -> tuple[list[tuple[str, float
             name: grade(k, read_answer(crop, k, backend)) for name, k in keys.items() if name != "right"
         }
         graded["right"] = grade(keys["right"], right)
+        for name, g in graded.items():
+            if errors is not None and g.status == "graded" and g.correct != (name == "right"):
+                errors.append(f"{kind}: wrote {truth!r}, key {keys[name].spellings[0]!r}: {g.reason}")
         for s in (stats[kind], stats["all"]):
             s["n"] += 1
             s["exact"] += plain.text == truth
@@ -167,10 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--backend", default="rapidocr")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--errors", action="store_true", help="list every wrong auto-grade")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sys.path.insert(0, str(REPO))
-    figures, source = measure(args.answers, args.seed, args.backend)
+    errors: list[str] = []
+    figures, source = measure(args.answers, args.seed, args.backend, errors if args.errors else None)
+    for line in errors:
+        print(f"# wrong auto-grade: {line}")
     if args.json:
         for name, value, unit in figures:
             print(json.dumps({"figure": name, "value": round(value, 3), "unit": unit}, ensure_ascii=False))

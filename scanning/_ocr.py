@@ -266,6 +266,14 @@ def read_answer(
         reading = _read_stacked(backend, stacked, candidates)
     else:
         reading = backend.read(ink.image, charset, candidates)
+        if len(reading.text) < glyph_count(ink.image) - 1:  # "111" read as "1": most ink unread
+            reading = TextReading(
+                reading.text,
+                min(reading.confidence, 0.25),
+                reading.char_confidences,
+                False,
+                reading.key_probability,
+            )
     if not reading.text.strip("/-"):
         # ink the recognizer cannot read is not a blank answer: never let it grade as "no answer"
         reading = TextReading(
@@ -274,6 +282,23 @@ def read_answer(
     return TextReading(
         reading.text, reading.confidence, reading.char_confidences, False, reading.key_probability, ink.box
     )
+
+
+def glyph_count(image: np.ndarray) -> int:
+    """How many separate tall marks a clean ink crop holds (a lower bound on the characters).
+
+    >>> line = np.full((40, 90), 255, np.uint8)
+    >>> line[8:32, 10:14] = line[8:32, 40:44] = line[8:32, 70:74] = 0   # "111"
+    >>> glyph_count(line)
+    3
+    """
+    import cv2
+
+    n, _, stats, _ = cv2.connectedComponentsWithStats((image < 160).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return 0
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    return int((heights >= 0.5 * heights.max()).sum())
 
 
 def _read_stacked(backend: OCRBackend, stacked: Any, candidates: list[str]) -> TextReading:
