@@ -326,6 +326,8 @@ def _check_slip(key: Any, reading: Any, policy: GradingPolicy) -> Grade | None:
         _handwritten(reading) and isinstance(key, NumberKey | TextKey) and isinstance(reading.value, str)
     ):
         return None
+    if isinstance(key, NumberKey) and parse_number(reading.value) is None:
+        return _review(key.points, f"{reading.value!r} does not read as a number")  # a misread, likely
     key_p = getattr(reading, "key_probability", None)
     if key_p is not None and key_p > 1.0 - policy.threshold(key.kind):
         return _review(key.points, f"the key is still plausible (p={key_p:.3f})")

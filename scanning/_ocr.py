@@ -320,7 +320,10 @@ def _read_stacked(backend: OCRBackend, stacked: Any, candidates: list[str]) -> T
         key_p = min(1.0, sum(a * b for a, b in zip(tops, bottoms, strict=True)))
     text = f"{'-' if stacked.negative else ''}{top.text}/{bottom.text}"
     chars = top.char_confidences + (1.0,) + bottom.char_confidences
-    return TextReading(text, top.confidence * bottom.confidence, chars, key_probability=key_p)
+    confidence = top.confidence * bottom.confidence
+    if not top.text or not bottom.text:  # ink on both rows, and a row read as nothing
+        confidence = 0.0
+    return TextReading(text, confidence, chars, key_probability=key_p)
 
 
 _DEFAULT: OCRBackend | None = None

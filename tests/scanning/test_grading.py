@@ -196,3 +196,9 @@ def test_an_unsure_reading_far_from_a_ruled_out_key_is_graded_wrong() -> None:
     assert too_unsure.status == "needs_review"
     slip = grade(key, TextReading("59", confidence=0.6, key_probability=0.001))
     assert slip.status == "needs_review"
+
+
+def test_handwriting_that_is_not_a_number_is_reviewed_not_marked_wrong() -> None:
+    key = parse_key({"kind": "number", "values": ["5/8"]})
+    assert grade(key, TextReading("3/", confidence=0.9, key_probability=0.0)).status == "needs_review"
+    assert grade(key, Answer("3/", confidence=0.9)).status == "graded"  # typed in: it is what it is
