@@ -266,7 +266,7 @@ def read_answer(
         reading = _read_stacked(backend, stacked, candidates)
     else:
         reading = backend.read(ink.image, charset, candidates)
-        if len(reading.text) < glyph_count(ink.image) - 1:  # "111" read as "1": most ink unread
+        if 2 * len(reading.text) <= glyph_count(ink.image):  # "111" read as "1": half the ink unread
             reading = TextReading(
                 reading.text,
                 min(reading.confidence, 0.25),
@@ -297,8 +297,14 @@ def glyph_count(image: np.ndarray) -> int:
     n, _, stats, _ = cv2.connectedComponentsWithStats((image < 160).astype(np.uint8), connectivity=8)
     if n <= 1:
         return 0
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    return int((heights >= 0.5 * heights.max()).sum())
+    tall = stats[1:][stats[1:, cv2.CC_STAT_HEIGHT] >= 0.5 * stats[1:, cv2.CC_STAT_HEIGHT].max()]
+    count, right_edge, width = 0, -1, 0
+    for x, _, w, _, _ in sorted(tall.tolist()):
+        if x + min(w, width) / 2 >= right_edge:  # pieces of one broken digit overlap in x: one glyph
+            count += 1
+            width = w
+        right_edge = max(right_edge, x + w)
+    return count
 
 
 def _read_stacked(backend: OCRBackend, stacked: Any, candidates: list[str]) -> TextReading:
