@@ -187,6 +187,18 @@ def exam_folds(directory: Path, k: int = 5, seed: int = 0) -> list[pd.DataFrame]
     return [log[fold[log["student_id"].to_numpy()] == i].reset_index(drop=True) for i in range(k)]
 
 
+def full_fit(name: str, folds: list[pd.DataFrame], out: Callable[[dict[str, Any]], None]) -> None:
+    """Fit the default model once on every response of a data set: the fit-time and memory budget."""
+    log = pd.concat(folds, ignore_index=True)
+    model = MODELS[DEFAULT_MODEL]()
+    start = time.perf_counter()
+    with PeakMemory() as mem:
+        model.fit(log)
+    out({"dataset": f"{name} (all, fit only)", "model": DEFAULT_MODEL, "auc": None, "rmse": None,
+         "fit_s": round(time.perf_counter() - start, 2), "peak_mb": round(mem.peak_mb, 1), "default": True,
+         "responses": len(log)})
+
+
 def scale_run(base: list[pd.DataFrame], factor: int, out: Callable[[dict[str, Any]], None]) -> None:
     """Fit on a synthetic log: ``factor`` copies of every student (new ids, 10% of labels flipped)."""
     log = pd.concat(base, ignore_index=True)
@@ -198,6 +210,8 @@ def scale_run(base: list[pd.DataFrame], factor: int, out: Callable[[dict[str, An
                                 correct=np.where(flip, 1 - log["correct"], log["correct"])))
     big = pd.concat(parts, ignore_index=True)
     del parts
+    print(f"  synthetic log: {len(big):,} responses, {big['student_id'].nunique():,} students",
+          file=sys.stderr, flush=True)
     for m in (DEFAULT_MODEL, "BKT"):
         model = MODELS[m]()
         start = time.perf_counter()
@@ -236,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     for d in dirs:
         folds = read_akt_folds(d)
         run_folds(d.name, folds, models, min(args.folds, len(folds)), not args.no_pybkt, out)
+        full_fit(d.name, folds, out)
     if not args.no_exam:
         if EXAM_DIR.is_dir():
             for sub in ("FrcSub", "Math1", "Math2"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,7 @@ STUDENT_DECAYS = (0.5, 0.8, 0.95)
 SKILL_DECAYS = (0.5, 0.8)
 RESID_DECAY = 0.95
 THETA_DECAYS = (0.9, 0.97)
+MF_DECAY = 0.95
 _NO_SKILL = 1 << 62  # run key of a response whose first skill is unknown to the encoder
 
 FEATURE_NAMES = (
@@ -37,6 +39,7 @@ FEATURE_NAMES = (
     "i_log_n", "i_rate", "i_last",
     "irt_logit", "s_theta", "s_theta90", "s_theta97", "irt_pred",
     "irt2_a", "irt2_b", "s_theta2", "irt2_pred", "irt2_pred90",
+    "mf_pred", "mf_pred95",
 )  # fmt: skip
 N_FEATURES = len(FEATURE_NAMES)
 _SKILL_FEATURES = FEATURE_NAMES[17:27]
@@ -54,6 +57,7 @@ class Priors:
     irt_logit: np.ndarray  # 1PL logit of an average student on the item
     irt2_a: np.ndarray  # 2PL discrimination of the item
     irt2_b: np.ndarray  # 2PL difficulty of the item
+    item_u: np.ndarray  # (n, K) latent factors of the item (residual matrix factorisation)
 
 
 def _starts(*keys: np.ndarray) -> np.ndarray:
@@ -87,7 +91,7 @@ class _Seg:
         self.steps = np.split(order, np.cumsum(counts)[:-1]) if counts.size else []
 
     def inclusive(self, x: np.ndarray, lam: float = 1.0) -> np.ndarray:
-        """v_t = lam * v_{t-1} + x_t within each group."""
+        """v_t = lam * v_{t-1} + x_t within each group (x may be 2-D: one scan per column)."""
         v = x.astype(float).copy()
         for idx in self.steps[1:]:
             v[idx] = lam * v[idx - 1] + v[idx]
@@ -106,10 +110,10 @@ def _exclusive_decayed(x: np.ndarray, st: _Seg, lam: float) -> np.ndarray:
 
 def _previous(x: np.ndarray, st: _Seg, missing: float = -1.0, lag: int = 1) -> np.ndarray:
     """x of the element ``lag`` places earlier in the same group, else ``missing``."""
-    out = np.full(x.size, missing, dtype=float)
-    if x.size > lag:
+    out = np.full(x.shape, missing, dtype=float)
+    if len(x) > lag:
         out[lag:] = x[:-lag]
-        out[np.arange(x.size) - st.gs < lag] = missing
+        out[np.arange(len(x)) - st.gs < lag] = missing
     return out
 
 
@@ -201,6 +205,15 @@ def _irt_block(enc: EncodedLog, pri: Priors) -> dict[str, np.ndarray]:
     theta2_90 = _exclusive_decayed(r2, st, THETA_DECAYS[0]) / (_exclusive_decayed(h2, st, THETA_DECAYS[0]) + 1.0)
     f.update({"irt2_a": a, "irt2_b": b, "s_theta2": theta2, "irt2_pred": a * (theta2 - b),
               "irt2_pred90": a * (theta2_90 - b)})
+    # residual factorisation: earlier residuals (after ability) projected on item factors
+    resid = (enc.correct - 1.0 / (1.0 + np.exp(-f["irt_pred"])))[:, None]
+    dot, dot_dec = np.zeros(enc.n), np.zeros(enc.n)
+    for c in range(0, pri.item_u.shape[1], 8):  # 8 factors at a time bounds the memory
+        u = pri.item_u[:, c:c + 8].astype(float)
+        dot += np.sum(u * _exclusive_cumsum(u * resid, st), axis=1)
+        dot_dec += np.sum(u * _exclusive_decayed(u * resid, st, MF_DECAY), axis=1)
+    f["mf_pred"] = dot / (_exclusive_cumsum(np.ones(enc.n), st) + 5)
+    f["mf_pred95"] = dot_dec / (_exclusive_decayed(np.ones(enc.n), st, MF_DECAY) + 5)
     return f
 
 
@@ -226,7 +239,7 @@ class StudentHistory:
     """One student's running state; ``features`` then ``update`` reproduce :func:`history_features`.
 
     >>> h = StudentHistory()
-    >>> h.update(("fractions",), "q1", 1.0, (0.4, 3.0, 0.6, 0.4, 1.0, -0.4))
+    >>> h.update(("fractions",), "q1", 1.0, (0.4, 3.0, 0.6, 0.4, 1.0, -0.4, [0.1, -0.2]))
     >>> h.n, h.skills["fractions"][:2]
     (1.0, [1.0, 1.0])
     """
@@ -246,17 +259,20 @@ class StudentHistory:
     dec_theta_r: list[float] = field(default_factory=lambda: [0.0] * len(THETA_DECAYS))
     dec_theta_h: list[float] = field(default_factory=lambda: [0.0] * len(THETA_DECAYS))
     theta2: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # 2PL: r, h, r decayed, h decayed
+    mf_s: list[float] | None = None  # sum of item factors x residuals (None until the first response)
+    mf_s_dec: list[float] | None = None
+    mf_dec_n: float = 0.0
     # skill -> [n, c, resid, last, last_pos, streak, wrong_streak, dec_c..., dec_n...]
     skills: dict[Hashable, list[float]] = field(default_factory=dict)
     items: dict[Hashable, list[float]] = field(default_factory=dict)  # item -> [n, c, last]
 
-    def features(self, skills: Sequence[Hashable], item: Hashable, pri_row: Sequence[float],
+    def features(self, skills: Sequence[Hashable], item: Hashable, pri_row: Sequence[Any],
                  skill_p: Sequence[float], global_p: float) -> np.ndarray:
         """Feature row for a response to ``item`` (skills ``skills``) given everything seen so far.
 
-        ``pri_row`` = (item logit, log item count, item P(correct), 1PL logit, 2PL a, 2PL b).
+        ``pri_row`` = (item logit, log item count, item P(correct), 1PL logit, 2PL a, 2PL b, item factors).
         """
-        item_logit, item_log_n, item_p, irt_logit, a2, b2 = pri_row
+        item_logit, item_log_n, item_p, irt_logit, a2, b2, u = pri_row
         n, c, g = self.n, self.c, global_p
         sp = np.clip(np.asarray(skill_p, dtype=float), 1e-4, 1 - 1e-4)
         f = {"item_logit": item_logit, "item_log_n": item_log_n, "n_skills": float(len(skills)),
@@ -278,6 +294,9 @@ class StudentHistory:
         theta2_90 = self.theta2[2] / (self.theta2[3] + 1.0)
         f.update({"irt2_a": a2, "irt2_b": b2, "s_theta2": theta2, "irt2_pred": a2 * (theta2 - b2),
                   "irt2_pred90": a2 * (theta2_90 - b2)})
+        nd = self.mf_dec_n
+        f["mf_pred"] = float(np.dot(u, self.mf_s)) / (n + 5) if self.mf_s is not None else 0.0
+        f["mf_pred95"] = float(np.dot(u, self.mf_s_dec)) / (nd + 5) if self.mf_s_dec is not None else 0.0
         it = self.items.get(item)
         f["i_log_n"], f["i_rate"], f["i_last"] = (
             (0.0, item_p, -1.0) if it is None else (np.log1p(it[0]), (it[1] + item_p) / (it[0] + 1), it[2])
@@ -294,9 +313,10 @@ class StudentHistory:
         return [np.log1p(n), np.log1p(c), (c + 2 * pk) / (n + 2), *decs, resid / (n + 3), last,
                 float(np.log1p(self.n - last_pos)), streak, wrong]
 
-    def update(self, skills: Sequence[Hashable], item: Hashable, correct: float, pri_row: Sequence[float]) -> None:
+    def update(self, skills: Sequence[Hashable], item: Hashable, correct: float, pri_row: Sequence[Any]) -> None:
         """Apply one graded response (no refit; a few microseconds); ``pri_row`` as in :meth:`features`."""
-        item_p, irt_logit, a2, b2 = pri_row[2], pri_row[3], pri_row[4], pri_row[5]
+        item_p, irt_logit, a2, b2, u = pri_row[2], pri_row[3], pri_row[4], pri_row[5], pri_row[6]
+        self._update_factors(u, correct, irt_logit)
         p2 = 1.0 / (1.0 + math.exp(a2 * b2))
         r2, h2 = a2 * (correct - p2), a2 * a2 * p2 * (1 - p2)
         lam = THETA_DECAYS[0]
@@ -340,3 +360,12 @@ class StudentHistory:
         self.c += correct
         self.resid += r
         self.last = [correct, *self.last[:2]]
+
+    def _update_factors(self, u: Sequence[float], correct: float, irt_logit: float) -> None:
+        theta = self.theta_r / (self.theta_h + 1.0)
+        r = correct - 1.0 / (1.0 + math.exp(-(irt_logit + theta)))
+        if self.mf_s is None or self.mf_s_dec is None:
+            self.mf_s, self.mf_s_dec = [0.0] * len(u), [0.0] * len(u)
+        self.mf_s = [s + ui * r for s, ui in zip(self.mf_s, u, strict=True)]
+        self.mf_s_dec = [MF_DECAY * s + ui * r for s, ui in zip(self.mf_s_dec, u, strict=True)]
+        self.mf_dec_n = MF_DECAY * self.mf_dec_n + 1.0

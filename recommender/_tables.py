@@ -65,6 +65,7 @@ class PopulationTables:
     irt_b: np.ndarray
     irt2_a: np.ndarray
     irt2_b: np.ndarray
+    item_u: np.ndarray  # (n_items, N_FACTORS)
     smoothing: float
 
     @classmethod
@@ -83,7 +84,8 @@ class PopulationTables:
         mu, b = fit_1pl(enc.student[known_i], enc.item[known_i], y[known_i], w[known_i], n_items)
         used = known_i & (w > 0)
         a2, b2 = fit_2pl(enc.student[used], enc.item[used], y[used], n_items, two_pl=True, iters=20)
-        return cls(g, (kc + smoothing * g) / (kn + smoothing), item_n, item_c, mu, b, a2, b2, smoothing)
+        u = item_factors(enc, used, mu - b[np.where(known_i, enc.item, 0)], n_items)
+        return cls(g, (kc + smoothing * g) / (kn + smoothing), item_n, item_c, mu, b, a2, b2, u, smoothing)
 
     def skill_probs(self, skill_codes: np.ndarray) -> np.ndarray:
         k = self.skill_p.size
@@ -104,7 +106,8 @@ class PopulationTables:
         irt = np.where(known, self.irt_mu - self.irt_b[idx], _logit(p_skills))
         a2 = np.where(known, self.irt2_a[idx], self._irt2_default[0])
         b2 = np.where(known, self.irt2_b[idx], self._irt2_default[1])
-        return Priors(np.log(p / (1 - p)), np.log1p(n), p, skill_p, self.global_p, irt, a2, b2)
+        u = self.item_u[idx] * known[:, None].astype(np.float32)
+        return Priors(np.log(p / (1 - p)), np.log1p(n), p, skill_p, self.global_p, irt, a2, b2, u)
 
     @cached_property
     def _irt2_default(self) -> tuple[float, float]:
@@ -114,11 +117,11 @@ class PopulationTables:
     @cached_property
     def _lists(self) -> tuple[list[float], ...]:
         return (self.skill_p.tolist(), self.item_n.tolist(), self.item_c.tolist(), self.irt_b.tolist(),
-                self.irt2_a.tolist(), self.irt2_b.tolist())
+                self.irt2_a.tolist(), self.irt2_b.tolist(), self.item_u.tolist())
 
-    def row_priors(self, item_code: int, skill_codes: Sequence[int]) -> tuple[tuple[float, ...], list[float]]:
+    def row_priors(self, item_code: int, skill_codes: Sequence[int]) -> tuple[tuple[Any, ...], list[float]]:
         """Priors of one response, as :meth:`priors` would compute them (online path, plain floats)."""
-        skill_list, item_n, item_c, irt_b, irt2_a, irt2_b = self._lists
+        skill_list, item_n, item_c, irt_b, irt2_a, irt2_b, item_u = self._lists
         k = len(skill_list)
         skill_p = [skill_list[c] if 0 <= c < k else self.global_p for c in skill_codes]
         p_skills = sum(skill_p) / len(skill_p)
@@ -129,18 +132,60 @@ class PopulationTables:
         ps = min(max(p_skills, 1e-3), 1 - 1e-3)
         irt = self.irt_mu - irt_b[item_code] if known else math.log(ps / (1 - ps))
         a2, b2 = (irt2_a[item_code], irt2_b[item_code]) if known else self._irt2_default
-        return (math.log(p / (1 - p)), math.log1p(n), p, irt, a2, b2), skill_p
+        u = item_u[item_code] if known else [0.0] * self.item_u.shape[1]
+        return (math.log(p / (1 - p)), math.log1p(n), p, irt, a2, b2, u), skill_p
 
     def to_dict(self) -> dict[str, object]:
         return {"global_p": self.global_p, "skill_p": self.skill_p.tolist(), "item_n": self.item_n.tolist(),
                 "item_c": self.item_c.tolist(), "irt_mu": self.irt_mu, "irt_b": self.irt_b.tolist(),
-                "irt2_a": self.irt2_a.tolist(), "irt2_b": self.irt2_b.tolist(), "smoothing": self.smoothing}
+                "irt2_a": self.irt2_a.tolist(), "irt2_b": self.irt2_b.tolist(), "item_u": self.item_u.tolist(),
+                "smoothing": self.smoothing}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PopulationTables:
         arr = {k: np.asarray(d[k], dtype=float) for k in ("skill_p", "item_n", "item_c", "irt_b", "irt2_a", "irt2_b")}
+        u = np.asarray(d["item_u"], dtype=np.float32).reshape(len(arr["irt_b"]), N_FACTORS)
         return cls(float(d["global_p"]), arr["skill_p"], arr["item_n"], arr["item_c"], float(d["irt_mu"]),
-                   arr["irt_b"], arr["irt2_a"], arr["irt2_b"], float(d["smoothing"]))
+                   arr["irt_b"], arr["irt2_a"], arr["irt2_b"], u, float(d["smoothing"]))
+
+
+N_FACTORS = 32
+
+
+def item_factors(enc: EncodedLog, used: np.ndarray, irt_logit: np.ndarray, n_items: int) -> np.ndarray:
+    """Item factors (n_items x N_FACTORS) of the students x items matrix of residuals after ability.
+
+    The residual of a response is ``y - sigmoid(1PL logit + the student's running ability)``, the same
+    quantity the features accumulate; a truncated randomized SVD (scikit-learn, fixed seed, one BLAS thread,
+    so every run gives the same factors) gives them,
+    scaled by the square root of their singular values. Sign flips of a factor leave every feature unchanged.
+    """
+    import scipy.sparse as sp
+    from sklearn.utils.extmath import randomized_svd
+
+    from recommender._features import _exclusive_cumsum, _Seg
+
+    out = np.zeros((n_items, N_FACTORS), dtype=np.float32)
+    st = _Seg(enc.student_starts())
+    p = _sigmoid(irt_logit)
+    theta = _exclusive_cumsum(enc.correct - p, st) / (_exclusive_cumsum(p * (1 - p), st) + 1.0)
+    r = (enc.correct - _sigmoid(irt_logit + theta))[used]
+    n_students = int(enc.student.max()) + 1 if enc.n else 0
+    k = min(N_FACTORS, n_students - 1, n_items - 1)
+    if k < 1 or not used.any():
+        return out
+    shape = (n_students, n_items)
+    coords = (enc.student[used], enc.item[used])
+    total = sp.csr_matrix((r, coords), shape=shape)
+    count = sp.csr_matrix((np.ones(r.size), coords), shape=shape)
+    total.data /= count.data
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # same summation order on every run
+        _, s, vt = randomized_svd(total, n_components=k, n_iter=5, random_state=0)
+    vt *= np.where(np.take_along_axis(vt, np.abs(vt).argmax(axis=1)[:, None], axis=1) < 0, -1.0, 1.0)
+    out[:, :k] = vt.T * np.sqrt(np.maximum(s, 0.0))
+    return out
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -163,8 +208,9 @@ def out_of_fold_priors(
         for name in ("item_logit", "item_log_n", "item_p", "irt_logit", "irt2_a", "irt2_b"):
             parts.setdefault(name, np.zeros(enc.n))[held] = getattr(pri, name)[held]
         parts.setdefault("skill_p", np.zeros(enc.skill_idx.size))[held[owner]] = pri.skill_p[held[owner]]
+        parts.setdefault("item_u", np.zeros((enc.n, N_FACTORS), dtype=np.float32))[held] = pri.item_u[held]
     return Priors(parts["item_logit"], parts["item_log_n"], parts["item_p"], parts["skill_p"], global_p,
-                  parts["irt_logit"], parts["irt2_a"], parts["irt2_b"])
+                  parts["irt_logit"], parts["irt2_a"], parts["irt2_b"], parts["item_u"])
 
 
 def vocab_codes(vocab: dict[Hashable, int], keys: Sequence[Hashable]) -> list[int]:
