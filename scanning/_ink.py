@@ -72,8 +72,9 @@ def as_gray(crop: object) -> np.ndarray:
 def find_ink(crop: np.ndarray, *, delta: float = 0.0, margin: float = 0.15) -> InkCrop:
     """Cut a writing box's interior to its ink (see the module docstring); ``blank`` if none.
 
-    ``delta``: how much darker than its background a pixel must be to count as ink (grey
-    levels); 0 picks it from the crop (a third of the paper-to-ink contrast, at least 28).
+    ``delta``: how much darker than its background a stroke must be to count as ink (grey
+    levels); 0 picks it from the crop (a third of the writing's own contrast, at least 28).
+    Pixels half as dark join a stroke they touch.
     ``margin``: white space kept around the ink, as a share of the ink's height.
     """
     import cv2
@@ -86,12 +87,13 @@ def find_ink(crop: np.ndarray, *, delta: float = 0.0, margin: float = 0.15) -> I
     paper = float(np.median(background[::4, ::4]))
     if paper < 60:
         return InkCrop(None, (0, 0, w, h), True, 0, 0.2)
-    strongest = float(darkness.max())
-    threshold = delta or max(28.0, strongest / 3.0)
-    # hysteresis: faint pencil joins the writing when it touches a clearly dark stroke
-    raw = (darkness > max(18.0, threshold / 2)).astype(np.uint8)
+    raw = (darkness > (delta / 2 if delta else 18.0)).astype(np.uint8)
     mask = raw.copy()
     _clear_border_lines(mask)
+    # the ink's own contrast, the printed border aside (it is far darker than light pencil)
+    strongest = float(darkness[mask > 0].max()) if mask.any() else 0.0
+    threshold = delta or max(28.0, strongest / 3.0)
+    # hysteresis: faint pencil joins the writing when it touches a clearly dark stroke
     keep = _keep_writing(mask, darkness > threshold)
     if keep is None:
         left = int(mask.sum())  # dark pixels that were neither border nor writing: specks, or faint marks?
