@@ -184,6 +184,7 @@ def test_the_default_backend_never_touches_the_network(monkeypatch, digits) -> N
     assert read_answer(crop, None, fresh, charset=NUMERIC).text == "42"
 
 
+@pytest.mark.paddle
 def test_paddleocr_backend_reads_like_the_default_one(readings, tmp_path) -> None:
     pytest.importorskip("paddleocr")  # the optional extra: pip install 'homework-loop[paddle]'
     from scanning._ocr_paddle import write_model_dir
