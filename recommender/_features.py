@@ -239,7 +239,7 @@ class StudentHistory:
     """One student's running state; ``features`` then ``update`` reproduce :func:`history_features`.
 
     >>> h = StudentHistory()
-    >>> h.update(("fractions",), "q1", 1.0, (0.4, 3.0, 0.6, 0.4, 1.0, -0.4, [0.1, -0.2]))
+    >>> h.update(("fractions",), "q1", 1.0, (0.4, 3.0, 0.6, 0.4, 1.0, -0.4, np.array([0.1, -0.2])))
     >>> h.n, h.skills["fractions"][:2]
     (1.0, [1.0, 1.0])
     """
@@ -259,8 +259,8 @@ class StudentHistory:
     dec_theta_r: list[float] = field(default_factory=lambda: [0.0] * len(THETA_DECAYS))
     dec_theta_h: list[float] = field(default_factory=lambda: [0.0] * len(THETA_DECAYS))
     theta2: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])  # 2PL: r, h, r decayed, h decayed
-    mf_s: list[float] | None = None  # sum of item factors x residuals (None until the first response)
-    mf_s_dec: list[float] | None = None
+    mf_s: np.ndarray | None = None  # sum of item factors x residuals (None until the first response)
+    mf_s_dec: np.ndarray | None = None
     mf_dec_n: float = 0.0
     # skill -> [n, c, resid, last, last_pos, streak, wrong_streak, dec_c..., dec_n...]
     skills: dict[Hashable, list[float]] = field(default_factory=dict)
@@ -361,11 +361,12 @@ class StudentHistory:
         self.resid += r
         self.last = [correct, *self.last[:2]]
 
-    def _update_factors(self, u: Sequence[float], correct: float, irt_logit: float) -> None:
+    def _update_factors(self, u: np.ndarray, correct: float, irt_logit: float) -> None:
         theta = self.theta_r / (self.theta_h + 1.0)
-        r = correct - 1.0 / (1.0 + math.exp(-(irt_logit + theta)))
+        ur = u * (correct - 1.0 / (1.0 + math.exp(-(irt_logit + theta))))
         if self.mf_s is None or self.mf_s_dec is None:
-            self.mf_s, self.mf_s_dec = [0.0] * len(u), [0.0] * len(u)
-        self.mf_s = [s + ui * r for s, ui in zip(self.mf_s, u, strict=True)]
-        self.mf_s_dec = [MF_DECAY * s + ui * r for s, ui in zip(self.mf_s_dec, u, strict=True)]
+            self.mf_s, self.mf_s_dec = ur, ur.copy()
+        else:
+            self.mf_s = self.mf_s + ur
+            self.mf_s_dec = MF_DECAY * self.mf_s_dec + ur
         self.mf_dec_n = MF_DECAY * self.mf_dec_n + 1.0

@@ -8,6 +8,7 @@ student's running state in microseconds; the population model is not refitted.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import asdict
@@ -62,12 +63,16 @@ class _HistoryModel:
         enc = encode(log, self._item_vocab, self._skill_vocab)
         pri = out_of_fold_priors(enc, len(self.item_ids_), len(self.skill_ids_), self.smoothing,
                                  self.oof_folds, rng)
-        self._fit_estimator(history_features(enc, pri), enc, rng)
-        w = np.ones(enc.n)
-        self.tables_ = PopulationTables.fit(enc, w, len(self.item_ids_), len(self.skill_ids_), self.smoothing)
+        X = history_features(enc, pri)
+        tables = PopulationTables.fit(enc, np.ones(enc.n), len(self.item_ids_), len(self.skill_ids_), self.smoothing)
         self.states_: dict[Hashable, StudentHistory] = {}
-        if self.keep_states:
-            self.partial_fit(log)
+        # Replaying the students' histories (pure Python) overlaps with growing the trees (native code
+        # that releases the GIL): on 2 cores the fit takes the longer of the two, not their sum.
+        replay = _Replay(self, tables, log) if self.keep_states else None
+        self._fit_estimator(X, enc, rng)
+        if replay is not None:
+            replay.join()
+        self.tables_ = tables
         logger.info("fitted %s on %d responses", type(self).__name__, enc.n)
         return self
 
@@ -96,8 +101,12 @@ class _HistoryModel:
 
     def update(self, student_id: Hashable, item_id: Hashable, skill_ids: Sequence[Hashable], correct: float) -> None:
         """Apply one graded response to one student's state (the fast path of ``partial_fit``)."""
-        pri_row, _ = self.tables_.row_priors(self._item_vocab.get(item_id, -1),
-                                              [self._skill_vocab.get(k, -1) for k in skill_ids])
+        self._apply(self.tables_, student_id, item_id, skill_ids, correct)
+
+    def _apply(self, tables: PopulationTables, student_id: Hashable, item_id: Hashable,
+               skill_ids: Sequence[Hashable], correct: float) -> None:
+        pri_row, _ = tables.row_priors(self._item_vocab.get(item_id, -1),
+                                        [self._skill_vocab.get(k, -1) for k in skill_ids])
         state = self.states_.get(student_id)
         if state is None:
             state = self.states_[student_id] = StudentHistory()
@@ -183,6 +192,29 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
 
 
+class _Replay:
+    """Builds every student's state from a validated log in a background thread (used by ``fit``)."""
+
+    def __init__(self, model: _HistoryModel, tables: PopulationTables, log: pd.DataFrame) -> None:
+        self._model, self._tables, self._log = model, tables, log
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="history-replay", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            m, t, log = self._model, self._tables, self._log
+            for s, i, k, c in zip(log["student_id"], log["item_id"], log["skill_ids"], log["correct"], strict=True):
+                m._apply(t, s, i, k, float(c))
+        except BaseException as exc:  # re-raised in the caller's thread by join()
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 def _state_to_json(h: StudentHistory) -> dict[str, Any]:
     d = asdict(h)
     d["skills"] = [[k, v] for k, v in h.skills.items()]
@@ -196,6 +228,8 @@ def _state_from_json(d: dict[str, Any]) -> StudentHistory:
     d["items"] = {_json.ids_from_json([k])[0]: v for k, v in d["items"]}
     if isinstance(d.get("run_key"), list):
         d["run_key"] = tuple(d["run_key"])
+    for name in ("mf_s", "mf_s_dec"):
+        d[name] = None if d.get(name) is None else np.asarray(d[name], dtype=float)
     return StudentHistory(**d)
 
 

@@ -117,7 +117,7 @@ class PopulationTables:
     @cached_property
     def _lists(self) -> tuple[list[float], ...]:
         return (self.skill_p.tolist(), self.item_n.tolist(), self.item_c.tolist(), self.irt_b.tolist(),
-                self.irt2_a.tolist(), self.irt2_b.tolist(), self.item_u.tolist())
+                self.irt2_a.tolist(), self.irt2_b.tolist(), list(self.item_u.astype(float)))
 
     def row_priors(self, item_code: int, skill_codes: Sequence[int]) -> tuple[tuple[Any, ...], list[float]]:
         """Priors of one response, as :meth:`priors` would compute them (online path, plain floats)."""
@@ -132,7 +132,7 @@ class PopulationTables:
         ps = min(max(p_skills, 1e-3), 1 - 1e-3)
         irt = self.irt_mu - irt_b[item_code] if known else math.log(ps / (1 - ps))
         a2, b2 = (irt2_a[item_code], irt2_b[item_code]) if known else self._irt2_default
-        u = item_u[item_code] if known else [0.0] * self.item_u.shape[1]
+        u = item_u[item_code] if known else np.zeros(self.item_u.shape[1])
         return (math.log(p / (1 - p)), math.log1p(n), p, irt, a2, b2, u), skill_p
 
     def to_dict(self) -> dict[str, object]:
