@@ -13,7 +13,9 @@ the paper round trip (stage 2)::
                        code, read (OMR + OCR) and graded; unsure answers go to the review queue
     6 summarise        per student score, auto-graded vs review, and a check against the truth
 
-Later steps (item bank, mastery model, targeted homework) hang off the same sequence.
+Steps 7-10 (:mod:`homework._demo_loop`) then run the loop from the item bank on the same class:
+a timed assignment within the 双减 cap, question papers, scans, and mastery per knowledge point.
+Targeted per-student homework (stage 4) will hang off the same sequence.
 It needs only the repository: the digits come from ``fixtures/handwriting``.
 """
 
@@ -68,6 +70,7 @@ class DemoSummary:
     uploads: tuple[str, ...] = field(default=())
     review_by_type: dict[str, int] = field(default_factory=dict)  # open review items per field type
     review_examples: tuple[str, ...] = field(default=())  # the first items of the queue, with reasons
+    loop: Any = None  # homework._demo_loop.LoopSummary: stages 1-3 from the item bank
 
     @property
     def confidence(self) -> float:
@@ -211,7 +214,7 @@ def run_demo(out: Path, *, seed: int = 2026, students: int = 12, progress: Progr
     import shutil
 
     out = Path(out)
-    for stale in ("scans", "store"):
+    for stale in ("scans", "store", "homework"):
         shutil.rmtree(out / stale, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
@@ -228,4 +231,9 @@ def run_demo(out: Path, *, seed: int = 2026, students: int = 12, progress: Progr
     truth = timed("fill_and_scan", fill_and_scan, spec, out, seed, progress)
     uploads = timed("station_uploads", station_uploads, out, truth)
     intake, reports = timed("receive_scans", receive_scans, spec, uploads, out, len(truth), progress)
-    return summarise(spec, out, pdf, intake, reports, truth, seconds)
+    summary = summarise(spec, out, pdf, intake, reports, truth, seconds)
+    from dataclasses import replace
+
+    from homework._demo_loop import run_loop
+
+    return replace(summary, loop=run_loop(spec, out, seed, timed))

@@ -65,6 +65,25 @@ def _print(s: Any) -> None:
                f"handwritten answers auto-graded right {hw_right}/{hw_auto} (of {s.handwriting_boxes} boxes)")
     if s.kept_for_human:
         typer.echo("pages kept for a human: " + "; ".join(s.kept_for_human))
+    if s.loop is not None:
+        _print_loop(s.loop)
     read_s = s.seconds.get("receive_scans", 0.0)
     typer.echo("timing: " + ", ".join(f"{k} {v:.1f} s" for k, v in s.seconds.items())
                + f"; reading {s.pages_read / read_s if read_s else 0:.1f} pages/s incl. OCR and storage")
+
+
+def _print_loop(loop: Any) -> None:
+    typer.echo(f"\nhomework from the item bank: {loop.assignment_id}, {loop.items} items, {loop.minutes:g} min "
+               f"(双减: {loop.cap_message})")
+    if loop.refused_message:
+        typer.echo(f"  a second assignment the same day was refused: {loop.refused_message}")
+    typer.echo(f"  printed: {loop.papers[0]} and {loop.papers[1]}")
+    typer.echo(f"  graded answers: {loop.answers_graded} -> mastery model; in review: {loop.answers_in_review}; "
+               f"wrong-answer notebook entries: {loop.wrong_answers}")
+    table = loop.mastery.pivot(index="student_id", columns="knowledge_point", values="p_correct")
+    typer.echo("  mastery (P(correct) next, BKT) per student x knowledge point:")
+    typer.echo("    " + f"{'student':<10}" + "".join(f"{kp:>18}" for kp in table.columns) + f"{'minutes':>9}")
+    for student, row in table.iterrows():
+        spent = loop.minutes_spent.get(student)
+        typer.echo("    " + f"{student:<10}" + "".join(f"{v:>18.2f}" for v in row)
+                   + f"{spent if spent is not None else '-':>9}")

@@ -22,7 +22,8 @@ def summary(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 def test_every_step_runs_and_reports_progress(summary) -> None:  # noqa: ANN001
     result, steps = summary
-    assert list(result.seconds) == ["load_class", "print_sheets", "fill_and_scan", "station_uploads", "receive_scans"]
+    assert list(result.seconds) == ["load_class", "print_sheets", "fill_and_scan", "station_uploads", "receive_scans",
+                                    "teacher_assigns", "print_homework", "answer_and_scan", "update_mastery"]
     assert {"fill_and_scan", "receive_scans"} <= set(steps)
     assert result.pdf.read_bytes()[:5] == b"%PDF-"
     assert len(list((result.out / "scans").glob("*.jpg"))) == result.pages == 3
@@ -41,10 +42,23 @@ def test_every_page_is_read_and_graded_against_the_truth(summary) -> None:  # no
         assert s.auto_graded + s.to_review >= 9  # every keyed field is graded or queued for review
 
 
+def test_the_loop_from_the_bank_reaches_mastery(summary) -> None:  # noqa: ANN001
+    result, _ = summary
+    loop = result.loop
+    assert 15 <= loop.minutes <= 35 and loop.items >= 3
+    assert "60 min/day is exceeded by" in loop.refused_message
+    assert all(p.read_bytes()[:5] == b"%PDF-" for p in loop.papers)
+    assert loop.answers_graded + loop.answers_in_review >= 3 * loop.items
+    assert set(loop.mastery["student_id"]) == {"s2301", "s2302", "s2303"}
+    assert loop.mastery["p_correct"].between(0, 1).all()
+    assert 0 <= loop.wrong_answers <= loop.answers_graded
+
+
 def test_cli_prints_the_summary(tmp_path: Path) -> None:
     out = tmp_path / "demo-out"
     run = CliRunner().invoke(app, ["demo", "--out", str(out), "--students", "2", "--seed", "9"])
     assert run.exit_code == 0, run.output
     assert "g7-math-w03: 2 students, 2 pages" in run.output
     assert "bubble fields read right 16/16" in run.output
+    assert "mastery (P(correct) next, BKT)" in run.output
     assert (out / "sheets.pdf").exists() and (out / "store").is_dir()

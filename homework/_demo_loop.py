@@ -1,0 +1,114 @@
+"""The demo's second half: the loop from the item bank, through paper, to mastery (stages 1-3).
+
+Runs after the paper round trip of :mod:`homework._demo`, on the same class, with the fixture bank
+(2,155 real Math23K/Ape210K problems tagged with knowledge points)::
+
+    7 teacher_assigns   "about 25 minutes of fractions, decimals and percentages, mixed difficulty"
+                        for grade 5, checked against the 双减 daily cap across subjects
+    8 print_homework    question paper (Chinese stems) + answer sheet per student
+    9 answer_and_scan   students write answers in real handwriting; the sheets come back scanned
+   10 update_mastery    graded answers -> response log -> BKT mastery per student x knowledge point,
+                        the wrong-answer notebook (错题本), and the "minutes spent" they wrote
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+BANK = FIXTURES / "bank" / "items.csv"
+KNOWLEDGE_POINTS = ("number.fraction", "number.decimal", "number.percent")
+DAY = dt.date(2026, 11, 23)
+
+
+@dataclass(frozen=True)
+class LoopSummary:
+    """What the loop part of the demo did."""
+
+    assignment_id: str
+    items: int
+    minutes: float
+    cap_message: str
+    refused_message: str
+    papers: tuple[Path, Path]
+    answers_graded: int
+    answers_in_review: int
+    mastery: Any  # pandas frame: student x knowledge point -> p_correct
+    wrong_answers: int
+    minutes_spent: dict[str, float]
+
+
+def teacher_assigns(students: list[str]) -> tuple[Any, Any, Any, str, str]:
+    """Step 7: compose the assignment from the bank and record it in the 双减 ledger.
+
+    Also shows a refusal: a second, 45-minute assignment for the same day breaks the grade 3-6 cap.
+    """
+    from homework import CapExceededError, ItemBank
+    from homework._assignments import AssignmentRequest, HomeworkLedger, compose_assignment
+
+    bank = ItemBank()
+    bank.import_file(BANK)
+    request = AssignmentRequest(knowledge_points=KNOWLEDGE_POINTS, minutes=25, grade=5, seed=7,
+                                title="分数、小数与百分数 Fractions, decimals, percentages")
+    assignment = compose_assignment(bank, request, assignment_id="g5-math-loop")
+    ledger = HomeworkLedger()
+    check = ledger.assign(assignment, students, DAY)
+    extra = compose_assignment(bank, request.model_copy(update={"minutes": 45, "seed": 8}), assignment_id="g5-extra")
+    try:
+        ledger.assign(extra, students, DAY)
+        refused = ""
+    except CapExceededError as exc:
+        refused = str(exc)
+    return bank, assignment, ledger, check.message or f"within the cap ({check.highest_total:g} min)", refused
+
+
+def print_homework(bank: Any, assignment: Any, spec: Any, out: Path) -> Any:
+    """Step 8: the question paper and the answer sheet of every student."""
+    from homework._printing import print_assignment
+
+    students = [{"id": s.id, "name": s.name} for s in spec.students]
+    return print_assignment(bank, assignment, students, out / "homework", class_name=spec.class_name)
+
+
+def answer_and_scan(printed: Any, out: Path, seed: int) -> Any:
+    """Step 9: students answer (real handwriting), stations scan, intake reads and grades."""
+    from homework._intake import Intake
+    from homework._store import ScanStore
+    from scanning import DigitBank, generate_set, phone, scanner
+
+    digits = DigitBank.load(FIXTURES / "handwriting" / "mnist_digits_500.npz")
+    truth = generate_set(printed.spec, out / "homework" / "scans", [scanner(200, 0), scanner(300, 2), phone(10)],
+                         digits, seed=seed)
+    intake = Intake(ScanStore(out / "homework" / "store"))
+    intake.register(printed.spec)
+    for page in truth:
+        intake.receive(out / "homework" / "scans" / page.file)
+    return intake
+
+
+def update_mastery(bank: Any, assignment: Any, intake: Any, students: list[str]) -> tuple[Any, int, int, int, dict[str, float]]:
+    """Step 10: the graded answers update a BKT mastery model; the notebook collects wrong answers."""
+    from homework._loop import mastery_table, minutes_spent, responses_from_answers, wrong_answers
+    from recommender import BKT
+
+    answers = intake.store.answers(assignment.id)
+    log = responses_from_answers(answers, assignment, bank)
+    model = BKT(random_state=0).fit(log)
+    table = mastery_table(model, students, KNOWLEDGE_POINTS)
+    in_review = sum(a["grade_status"] == "needs_review" for a in answers)
+    notebook = wrong_answers(answers, assignment, bank)
+    return table, len(log), in_review, len(notebook), minutes_spent(answers, assignment)
+
+
+def run_loop(spec: Any, out: Path, seed: int, timed: Any) -> LoopSummary:
+    """Steps 7-10 on the class of ``spec``; ``timed(name, fn, *args)`` runs and times each step."""
+    students = [s.id for s in spec.students]
+    bank, assignment, _ledger, cap, refused = timed("teacher_assigns", teacher_assigns, students)
+    printed = timed("print_homework", print_homework, bank, assignment, spec, out)
+    intake = timed("answer_and_scan", answer_and_scan, printed, out, seed)
+    table, graded, review, wrong, minutes = timed("update_mastery", update_mastery, bank, assignment, intake, students)
+    return LoopSummary(assignment.id, len(assignment), assignment.total_minutes, cap, refused,
+                       (printed.questions, printed.sheets), graded, review, table, wrong, minutes)
