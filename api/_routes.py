@@ -12,8 +12,8 @@ from api._schemas import (
     AnswerPublic,
     AssignmentPublic,
     PageOutcomePublic,
-    ReviewItemPublic,
     ResolveIn,
+    ReviewItemPublic,
     UploadReportPublic,
 )
 

@@ -203,7 +203,7 @@ class ScanStore:
 
     def pages(self, *, status: str | None = None, upload_id: int | None = None) -> list[StoredPage]:
         """Stored pages, optionally only those with ``status`` or from one upload, oldest first."""
-        sql, args = "SELECT * FROM pages WHERE 1 = 1", []
+        sql, args = "SELECT * FROM pages WHERE 1 = 1", list[Any]()
         if status is not None:
             sql, args = sql + " AND status = ?", [*args, status]
         if upload_id is not None:
@@ -265,7 +265,7 @@ class ScanStore:
 
     def answers(self, assignment_id: str | None = None) -> list[dict[str, Any]]:
         """Every stored answer (optionally of one assignment) as plain dicts, for reports."""
-        sql, args = "SELECT * FROM answers", []
+        sql, args = "SELECT * FROM answers", list[Any]()
         if assignment_id is not None:
             sql, args = sql + " WHERE assignment_id = ?", [assignment_id]
         return [dict(r) for r in self._db.execute(sql + " ORDER BY assignment_id, student_id, field_id", args)]

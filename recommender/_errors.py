@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+
 class RecommenderError(Exception):
     """Root of every error raised by :mod:`recommender`."""
 
