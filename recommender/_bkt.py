@@ -111,7 +111,7 @@ class BKT:
     >>> log = read_akt(FIXTURES / "kt" / "assist2009_pid_sample.csv")
     >>> model = BKT(random_state=0).fit(log)
     >>> round(float(model.predict_proba(log).mean()), 2)
-    0.68
+    0.57
     """
 
     def __init__(self, *, n_iter: int = 30, forgetting: bool = False, tol: float = 1e-4,

@@ -164,7 +164,7 @@ def test_merge_keeps_a_genuine_second_attempt() -> None:
     assert merged["skill_ids"].tolist() == [(1, 2), (1,)]
 
 
-@pytest.mark.parametrize("module", ["_log", "_readers", "_results", "_tables", "_features", "_models"])
+@pytest.mark.parametrize("module", ["_log", "_readers", "_results", "_tables", "_features", "_models", "_bkt", "_irt"])
 def test_docstring_examples_run(module: str) -> None:
     mod = __import__(f"recommender.{module}", fromlist=["x"])
     globs = {**vars(recommender), "FIXTURES": KT.parent, "np": np, "pd": pd}
