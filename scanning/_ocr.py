@@ -152,11 +152,18 @@ class CTCBackend:
             raise OCRBackendError(f"the model cannot write {''.join(missing)!r}")
         return np.array(sorted({self._index[ch] for ch in charset}), dtype=np.int64)
 
+    def _restricted_frames(self, model: Any, gray: np.ndarray, allowed: np.ndarray) -> np.ndarray | None:
+        """``restrict(_frames(...), allowed)`` computed more cheaply, or None (the default) if a backend cannot."""
+        return None
+
     def frame_probabilities(self, crop: np.ndarray, charset: str | None = None) -> np.ndarray:
         """The model's per-frame symbol probabilities for one line crop, restricted to ``charset``."""
-        probs = self._frames(self._load(), as_gray(crop))
+        model, gray = self._load(), as_gray(crop)
         allowed = self.allowed(charset)
-        return probs if allowed is None else restrict(probs, allowed)
+        if allowed is None:
+            return self._frames(model, gray)
+        probs = self._restricted_frames(model, gray, allowed)
+        return restrict(self._frames(model, gray), allowed) if probs is None else probs
 
     def recognize(self, crops: Sequence[np.ndarray], charset: str | None = None) -> list[TextReading]:
         """Read each tight line crop (grey uint8, ink dark on light)."""

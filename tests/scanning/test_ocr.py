@@ -122,6 +122,24 @@ def test_charset_restriction_changes_decoding(readings, backend) -> None:
     assert changed >= 3  # unrestricted, the model also reads letters, CJK and other symbols
 
 
+def test_restricted_reads_score_only_the_charset_and_match_the_whole_model(readings, backend) -> None:
+    """A numeric read skips the 18,710-symbol classifier; its probabilities are the whole model's, restricted."""
+    model = backend._load()
+    assert backend._head is not None  # onnx is installed: the fast path is what runs here
+    allowed = backend.allowed(NUMERIC)
+    for _, _, crop, _, _ in readings[:10]:
+        image = find_ink(crop).image
+        whole = restrict(backend._frames(model, image), allowed)
+        fast = backend.frame_probabilities(image, NUMERIC)
+        assert fast.shape == whole.shape
+        assert np.abs(fast - whole).max() < 1e-5
+        (text, peaks), (whole_text, whole_peaks) = (
+            best_path(fast, backend.characters),
+            best_path(whole, backend.characters),
+        )
+        assert text == whole_text and peaks == pytest.approx(whole_peaks, abs=1e-5)
+
+
 def test_ctc_forward_matches_brute_force() -> None:
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3), size=4)
