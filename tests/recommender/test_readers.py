@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-import recommender
 from recommender import (
     DataFormatError,
     merge_multi_skill_rows,
@@ -162,11 +159,3 @@ def test_merge_keeps_a_genuine_second_attempt() -> None:
                         "correct": [0.0, 0.0, 0.0]})
     merged = merge_multi_skill_rows(log)
     assert merged["skill_ids"].tolist() == [(1, 2), (1,)]
-
-
-@pytest.mark.parametrize("module", ["_log", "_readers", "_results", "_tables", "_features", "_models", "_bkt", "_irt"])
-def test_docstring_examples_run(module: str) -> None:
-    mod = __import__(f"recommender.{module}", fromlist=["x"])
-    globs = {**vars(recommender), "FIXTURES": KT.parent, "np": np, "pd": pd}
-    result = doctest.testmod(mod, extraglobs=globs, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0

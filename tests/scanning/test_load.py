@@ -154,15 +154,6 @@ def test_sniff_and_lazy_iteration(gray) -> None:
         next(pages)
 
 
-@pytest.mark.parametrize("module", ["scanning._load", "scanning._register", "scanning._omr"])
-def test_docstring_examples_run(module) -> None:
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_an_iphone_heic_photo_gets_a_specific_message() -> None:
     heic_start = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
     with pytest.raises(BadImageError, match="IMG_0001.HEIC: a HEIC/HEIF photo, which is not supported; send it as JPEG"):
