@@ -18,19 +18,38 @@ from homework._errors import (
     ANY_ERROR,
     AssignmentError,
     CapExceededError,
-    DuplicatePageError,
     HomeworkError,
     ItemBankError,
     ReviewClosedError,
     UnknownAssignmentError,
 )
 from homework._graph import KnowledgeGraph
+from homework._intake import Intake, PageOutcome, UploadReport
 from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
-from homework._printing import PrintedAssignment, print_assignment, render_question_paper, sheet_spec
+from homework._loop import mastery_table, minutes_spent, responses_from_answers, wrong_answers
+from homework._printing import (
+    PrintedAssignment,
+    field_items,
+    print_assignment,
+    render_question_paper,
+    sheet_spec,
+)
+from homework._store import ReviewItem, ScanStore, StoredPage
 from homework._taxonomy import TAXONOMY, TagResult, tag_problem, taxonomy_graph
 from homework._timing import TimeCalibrator, calibrate_from_totals, recalibrate_bank, reports_from_totals
 
 __all__ = [
+    "Intake",
+    "PageOutcome",
+    "ReviewItem",
+    "ScanStore",
+    "StoredPage",
+    "UploadReport",
+    "field_items",
+    "mastery_table",
+    "minutes_spent",
+    "responses_from_answers",
+    "wrong_answers",
     "ANY_ERROR",
     "TAXONOMY",
     "Assignment",
@@ -44,7 +63,6 @@ __all__ = [
     "layered_assignments",
     "AssignmentError",
     "CapExceededError",
-    "DuplicatePageError",
     "HomeworkError",
     "ReviewClosedError",
     "ImportIssue",

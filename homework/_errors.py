@@ -10,7 +10,6 @@ the HTTP API that want to catch everything this library raises on purpose::
      ├── AssignmentError          an assignment cannot be built as asked
      │    └── CapExceededError    it would break a 双减 homework-time cap (says which and by how much)
      ├── UnknownAssignmentError   a scanned page names an assignment this library does not know
-     ├── DuplicatePageError       the same page of the same student's sheet was already received
      └── ReviewClosedError        a review item that a teacher already resolved
 """
 
@@ -38,10 +37,6 @@ class CapExceededError(AssignmentError):
 
 class UnknownAssignmentError(HomeworkError, KeyError):
     """A scanned page names an assignment that is not known."""
-
-
-class DuplicatePageError(HomeworkError):
-    """The same page of the same sheet has already been received."""
 
 
 class ReviewClosedError(HomeworkError):

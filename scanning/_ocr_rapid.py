@@ -117,15 +117,26 @@ def restricted_softmax(
 
 def _split_head(path: Path, options: Any) -> tuple[Any, np.ndarray, np.ndarray] | None:
     """The model without its classifier (a session giving per-frame features) and the
-    classifier's weight and bias; None when ``onnx`` is missing or the model does not end in
-    ``MatMul -> Add -> Softmax`` (then restricted reads run the whole model)."""
-    try:
-        import onnx
-        import onnxruntime as ort
-        from onnx import numpy_helper
-    except ImportError:
+    classifier's weight and bias; None, with a warning, when the model does not end in
+    ``MatMul -> Add -> Softmax`` (then restricted reads run the whole model, slower but the same)."""
+    import onnx
+    import onnxruntime as ort
+
+    split = _classifier_tail(onnx.load(str(path)))
+    if split is None:
+        logger.warning("%s does not end in MatMul -> Add -> Softmax; numeric reads run the whole model", path.name)
         return None
-    model = onnx.load(str(path))
+    model, matmul, weight, bias = split
+    del model.graph.output[:]
+    model.graph.output.append(onnx.helper.make_tensor_value_info(matmul.input[0], onnx.TensorProto.FLOAT, None))
+    body = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return body, weight, bias
+
+
+def _classifier_tail(model: Any) -> tuple[Any, Any, np.ndarray, np.ndarray] | None:
+    """Cut the classifier off ``model`` (in place): (model, its MatMul node, weight, bias), or None."""
+    from onnx import numpy_helper
+
     graph = model.graph
     made_by = {out: node for node in graph.node for out in node.output}
     tail, name = [], graph.output[0].name if len(graph.output) == 1 else ""
@@ -149,10 +160,7 @@ def _split_head(path: Path, options: Any) -> tuple[Any, np.ndarray, np.ndarray] 
         graph.node.remove(node)
     for init in (weights[matmul.input[1]], weights[add.input[1]]):
         graph.initializer.remove(init)
-    del graph.output[:]
-    graph.output.append(onnx.helper.make_tensor_value_info(matmul.input[0], onnx.TensorProto.FLOAT, None))
-    body = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    return body, weight, bias
+    return model, matmul, weight, bias
 
 
 def _prepare(gray: np.ndarray, min_width: int = MIN_WIDTH) -> np.ndarray:
