@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"pages: {len(truth)} generated (seed {args.seed}) in {time.perf_counter() - t:.0f} s")
         t = time.perf_counter()
         checks, pages, failures = read_set(folder, spec, truth, progress)
-        notes.append(f"read in {time.perf_counter() - t:.1f} s, both cores shared with other work")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        notes.append(f"read in {time.perf_counter() - t:.1f} s (both cores; load average {load})")
     figures: list[Figure] = [("pages_not_read", float(len(failures)), f"of {len(truth)} pages")]
     figures += bubble_figures(pages) + field_figures(checks)
     if not args.no_speed:
