@@ -163,7 +163,8 @@ def compose_assignment(bank: ItemBank, request: AssignmentRequest, *, assignment
     share, the requested knowledge points taken in turn so that each is covered.
 
     Raises :class:`AssignmentError` when no item matches; logs a warning when the total misses the
-    target by more than ``request.tolerance``.
+    target by more than ``request.tolerance``, and one naming each requested knowledge point that no
+    picked item covers (e.g. none at that grade).
     """
     pools = _candidates(bank, request)
     if not any(pools.values()):
@@ -195,6 +196,11 @@ def compose_assignment(bank: ItemBank, request: AssignmentRequest, *, assignment
     if abs(assignment.total_minutes - request.minutes) > request.tolerance * request.minutes:
         log.warning("assignment %s totals %.1f min for a %.1f min request (not enough matching items)",
                     assignment.id, assignment.total_minutes, request.minutes)
+    covered = {kp for row in chosen for kp in kp_cells[row].split(";")}
+    missed = [kp for kp in request.knowledge_points if kp not in covered]
+    if missed and not request.descendants:
+        log.warning("assignment %s covers none of %s: no matching %s item of grade <= %d fits the request",
+                    assignment.id, missed, request.subject, request.grade)
     return assignment
 
 

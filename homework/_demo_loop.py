@@ -4,7 +4,7 @@ Runs after the paper round trip of :mod:`homework._demo`, on the same class, wit
 (2,155 real Math23K/Ape210K problems tagged with knowledge points)::
 
     7 teacher_assigns   "about 25 minutes of fractions, decimals and percentages, mixed difficulty"
-                        for grade 5, checked against the 双减 daily cap across subjects
+                        for grade 6, checked against the 双减 daily cap across subjects
     8 print_homework    question paper (Chinese stems) + answer sheet per student
     9 answer_and_scan   students write answers in real handwriting; the sheets come back scanned
    10 update_mastery    graded answers -> response log -> BKT mastery per student x knowledge point,
@@ -51,12 +51,12 @@ def teacher_assigns(students: list[str]) -> tuple[Any, Any, Any, str, str]:
 
     bank = ItemBank()
     bank.import_file(BANK)
-    request = AssignmentRequest(knowledge_points=KNOWLEDGE_POINTS, minutes=25, grade=5, seed=7,
+    request = AssignmentRequest(knowledge_points=KNOWLEDGE_POINTS, minutes=25, grade=6, seed=7,
                                 title="分数、小数与百分数 Fractions, decimals, percentages")
-    assignment = compose_assignment(bank, request, assignment_id="g5-math-loop")
+    assignment = compose_assignment(bank, request, assignment_id="g6-math-loop")
     ledger = HomeworkLedger()
     check = ledger.assign(assignment, students, DAY)
-    extra = compose_assignment(bank, request.model_copy(update={"minutes": 45, "seed": 8}), assignment_id="g5-extra")
+    extra = compose_assignment(bank, request.model_copy(update={"minutes": 45, "seed": 8}), assignment_id="g6-extra")
     try:
         ledger.assign(extra, students, DAY)
         refused = ""

@@ -146,3 +146,13 @@ def test_the_ledger_round_trips_through_json() -> None:
     assert not again.check(_assignment("sx", "math", 5, 30), ["s2"], DAY).ok
     with pytest.raises(AssignmentError, match="not a homework ledger: unknown ledger version 7"):
         HomeworkLedger.from_json('{"version": 7}')
+
+
+def test_a_requested_point_no_item_can_cover_is_named_in_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    bank = ItemBank()
+    bank.import_file(Path(__file__).resolve().parents[2] / "fixtures" / "bank" / "items.csv")
+    request = AssignmentRequest(knowledge_points=("number.fraction", "number.percent"), minutes=20, grade=5)
+    with caplog.at_level("WARNING", logger="homework._assignments"):
+        assignment = compose_assignment(bank, request, assignment_id="g5-pct")
+    assert all("number.percent" not in bank.get(i).knowledge_points for i in assignment.item_ids)
+    assert "covers none of ['number.percent']" in caplog.text
