@@ -23,7 +23,7 @@ import pandas as pd
 
 from recommender import _json
 from recommender._errors import NotFittedError
-from recommender._log import EncodedLog, encode, skill_vocab_of, validate_responses
+from recommender._log import EncodedLog, each_response, encode, skill_vocab_of, validate_responses
 from recommender._results import SkillMastery
 
 logger = logging.getLogger(__name__)
@@ -207,9 +207,8 @@ class BKT:
     def partial_fit(self, responses: pd.DataFrame) -> BKT:
         """Apply new graded responses (in time order) to the students' knowledge states; no refit."""
         self._check_fitted()
-        log = validate_responses(responses)
-        for s, i, k, c in zip(log["student_id"], log["item_id"], log["skill_ids"], log["correct"], strict=True):
-            self.update(s, i, k, float(c))
+        for response in each_response(responses):
+            self.update(*response)
         return self
 
     def update(self, student_id: Hashable, item_id: Hashable, skill_ids: Sequence[Hashable], correct: float) -> None:

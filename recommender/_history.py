@@ -20,7 +20,14 @@ import pandas as pd
 from recommender import _json
 from recommender._errors import NotFittedError
 from recommender._features import FEATURE_NAMES, StudentHistory, history_features
-from recommender._log import EncodedLog, build_vocab, encode, skill_vocab_of, validate_responses
+from recommender._log import (
+    EncodedLog,
+    build_vocab,
+    each_response,
+    encode,
+    skill_vocab_of,
+    validate_responses,
+)
 from recommender._results import SkillMastery
 from recommender._tables import PopulationTables, out_of_fold_priors
 
@@ -94,9 +101,8 @@ class _HistoryModel:
     def partial_fit(self, responses: pd.DataFrame) -> _HistoryModel:
         """Apply new graded responses (rows in time order) to the students' states, without refitting."""
         self._check_fitted()
-        log = validate_responses(responses)
-        for s, i, k, c in zip(log["student_id"], log["item_id"], log["skill_ids"], log["correct"], strict=True):
-            self.update(s, i, k, float(c))
+        for response in each_response(responses):
+            self.update(*response)
         return self
 
     def update(self, student_id: Hashable, item_id: Hashable, skill_ids: Sequence[Hashable], correct: float) -> None:

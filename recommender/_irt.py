@@ -18,7 +18,14 @@ import pandas as pd
 
 from recommender import _json
 from recommender._errors import NotFittedError
-from recommender._log import EncodedLog, build_vocab, encode, skill_vocab_of, validate_responses
+from recommender._log import (
+    EncodedLog,
+    build_vocab,
+    each_response,
+    encode,
+    skill_vocab_of,
+    validate_responses,
+)
 from recommender._results import SkillMastery
 
 logger = logging.getLogger(__name__)
@@ -116,9 +123,8 @@ class IRT:
     def partial_fit(self, responses: pd.DataFrame) -> IRT:
         """Apply new graded responses (time order) to the students' ability beliefs; no refit."""
         self._check_fitted()
-        log = validate_responses(responses)
-        for s, i, c in zip(log["student_id"], log["item_id"], log["correct"], strict=True):
-            self.update(s, i, (), float(c))
+        for student, item, _skills, correct in each_response(responses):
+            self.update(student, item, (), correct)
         return self
 
     def update(self, student_id: Hashable, item_id: Hashable, skill_ids: Sequence[Hashable], correct: float) -> None:

@@ -17,7 +17,7 @@ that no row can see another row's label.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -30,6 +30,20 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("student_id", "item_id", "skill_ids", "correct")
 OPTIONAL_COLUMNS = ("timestamp", "duration_s")
+
+
+def each_response(responses: pd.DataFrame) -> Iterator[tuple[Hashable, Hashable, tuple[Hashable, ...], float]]:
+    """Validated rows as ``(student_id, item_id, skill_ids, correct)``, in order: what ``partial_fit``
+    hands to a model's one-response ``update``.
+
+    >>> log = pd.DataFrame({"student_id": [1], "item_id": [7], "skill_ids": [(3, 4)], "correct": [1]})
+    >>> list(each_response(log))
+    [(1, 7, (3, 4), 1.0)]
+    """
+    log = validate_responses(responses)
+    columns = (log["student_id"], log["item_id"], log["skill_ids"], log["correct"])
+    for student, item, skills, correct in zip(*columns, strict=True):
+        yield student, item, skills, float(correct)
 
 
 def validate_responses(responses: pd.DataFrame, *, source: str = "<responses>") -> pd.DataFrame:
