@@ -25,7 +25,7 @@ $(PADDLE_STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/homework demo --out demo-out
 
-test: $(STAMP) $(PADDLE_STAMP)
+test: $(STAMP) $(PADDLE_STAMP) lint
 	$(PADDLE_VENV)/bin/python -m pytest -q -m paddle
 	$(PY) -m pytest -q -m "not paddle"
 
