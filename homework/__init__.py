@@ -26,7 +26,7 @@ from homework._errors import (
 from homework._graph import KnowledgeGraph
 from homework._intake import Intake, PageOutcome, UploadReport
 from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
-from homework._loop import mastery_table, minutes_spent, responses_from_answers, wrong_answers
+from homework._loop import item_analysis, mastery_table, minutes_spent, responses_from_answers, wrong_answers
 from homework._printing import (
     PrintedAssignment,
     field_items,
@@ -46,6 +46,7 @@ __all__ = [
     "StoredPage",
     "UploadReport",
     "field_items",
+    "item_analysis",
     "mastery_table",
     "minutes_spent",
     "responses_from_answers",

@@ -12,7 +12,7 @@ import pytest
 from homework import ItemBank
 from homework._assignments import AssignmentRequest, compose_assignment
 from homework._intake import Intake
-from homework._loop import mastery_table, minutes_spent, responses_from_answers, wrong_answers
+from homework._loop import item_analysis, mastery_table, minutes_spent, responses_from_answers, wrong_answers
 from homework._printing import field_items, sheet_spec
 from homework._store import ScanStore
 from recommender import BKT
@@ -89,3 +89,20 @@ def test_wrong_answer_notebook_and_minutes_spent(loop) -> None:
     minutes = minutes_spent(answers, assignment)
     assert set(minutes) <= {s for s, _ in STUDENTS}
     assert all(np.isfinite(v) and 0 <= v < 100 for v in minutes.values())
+
+
+def test_item_analysis_matches_the_graded_answers(loop) -> None:
+    bank, assignment, intake = loop
+    answers = intake.store.answers(assignment.id)
+    table = item_analysis(answers, assignment)
+    assert list(table["item_id"]) == list(assignment.item_ids)
+    log = responses_from_answers(answers, assignment, bank)
+    for row in table.itertuples():
+        mine = log[log["item_id"] == row.item_id]["correct"]
+        assert row.graded == len(mine)
+        if len(mine):
+            assert row.facility == pytest.approx(mine.mean())
+        assert np.isnan(row.discrimination) or -1.0 <= row.discrimination <= 1.0
+    assert table["discrimination"].notna().sum() >= 3  # items graded for all three students, not all alike
+    assert table["in_review"].sum() == sum(a["grade_status"] == "needs_review" and a["field_id"] != "minutes"
+                                           for a in answers)
