@@ -98,6 +98,7 @@ class Intake:
         self.store = store
         self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr  # models load on first use
         self._reader: SheetReader | None = None
+        self._specs: dict[str, SheetSpec] | None = None  # parsed once; reloaded on a miss
 
     # -- assignments -----------------------------------------------------------------------
 
@@ -105,14 +106,32 @@ class Intake:
         """Make an assignment's sheets known, so that their scans can be read."""
         loaded = load_spec(spec)
         self.store.put_spec(loaded.assignment_id, loaded.model_dump_json(by_alias=False))
-        self._reader = None
+        self._specs, self._reader = None, None
         return loaded
 
     def spec(self, assignment_id: str) -> SheetSpec:
-        specs = self.store.specs()
+        """The registered spec of an assignment; :class:`UnknownAssignmentError` if there is none."""
+        specs = self._specs
+        if specs is None or assignment_id not in specs:
+            specs = self._load_specs()  # registered since, perhaps by another process
         if assignment_id not in specs:
             raise UnknownAssignmentError(f"assignment {assignment_id!r} is not registered")
-        return load_spec(specs[assignment_id])
+        return specs[assignment_id]
+
+    def knows(self, assignment_id: str) -> bool:
+        """Whether the assignment is registered."""
+        try:
+            self.spec(assignment_id)
+        except UnknownAssignmentError:
+            return False
+        return True
+
+    def _load_specs(self) -> dict[str, SheetSpec]:
+        specs = {aid: load_spec(data) for aid, data in self.store.specs().items()}
+        if self._specs is not None and specs.keys() != self._specs.keys():
+            self._reader = None
+        self._specs = specs
+        return specs
 
     def sheets_pdf(self, assignment_id: str) -> bytes:
         """Every student's answer sheet of a registered assignment, as one printable PDF."""
@@ -126,7 +145,7 @@ class Intake:
 
     def _sheet_reader(self) -> SheetReader | None:
         if self._reader is None:
-            specs = list(self.store.specs().values())
+            specs = list(self._load_specs().values())
             if not specs:
                 return None
             self._reader = SheetReader(specs, ocr=self._ocr)
@@ -187,7 +206,7 @@ class Intake:
         if failure.sheet is not None:
             s = failure.sheet
             key = (s.assignment_id, s.student_id, s.page_index, s.page_count)
-            if s.assignment_id not in self.store.specs():
+            if not self.knows(s.assignment_id):
                 status = "unknown_assignment"
         message = f"{failure.error} (kept for a human)"
         with self.store.transaction() as db:
@@ -227,8 +246,7 @@ class Intake:
         if item.status != "open":
             raise ReviewClosedError(f"review item {review_id} was already resolved")
         key = self.spec(item.assignment_id).field(item.field_id).key
-        answer = {r["field_id"]: r for r in self.store.answers(item.assignment_id)
-                  if r["student_id"] == item.student_id}[item.field_id]
+        answer = self.store.answer(item.assignment_id, item.student_id, item.field_id)
         answer.update(value=value, confidence=1.0, read_status="ok", read_reason=f"read by {teacher}",
                       graded_by=teacher, updated_at=time.time(), grade_status="ungraded", grade_reason="no key")
         if key is not None:

@@ -263,6 +263,16 @@ class ScanStore:
             (teacher, time.time(), review_id),
         )
 
+    def answer(self, assignment_id: str, student_id: str, field_id: str) -> dict[str, Any]:
+        """One stored answer as a plain dict; :class:`KeyError` if there is none."""
+        row = self._db.execute(
+            "SELECT * FROM answers WHERE assignment_id = ? AND student_id = ? AND field_id = ?",
+            (assignment_id, student_id, field_id),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no answer of {student_id} to {field_id} in {assignment_id}")
+        return dict(row)
+
     def answers(self, assignment_id: str | None = None) -> list[dict[str, Any]]:
         """Every stored answer (optionally of one assignment) as plain dicts, for reports."""
         sql, args = "SELECT * FROM answers", list[Any]()

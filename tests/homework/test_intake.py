@@ -116,3 +116,12 @@ def test_a_teacher_resolves_the_review_queue(intake: Intake) -> None:
     assert item.review_id not in {r.review_id for r in intake.store.reviews()}
     with pytest.raises(ReviewClosedError, match="already resolved"):
         intake.resolve(item.review_id, "B", teacher="t-wang")
+
+
+def test_an_assignment_registered_by_another_process_is_found(tmp_path: Path, ocr) -> None:
+    store_dir = tmp_path / "store"
+    station = Intake(ScanStore(store_dir), ocr=ocr)
+    assert not station.knows("fx-scan-1")
+    Intake(ScanStore(store_dir), ocr=ocr).register(SCANS / "spec.json")  # e.g. another API worker
+    (page,) = station.receive(_page_file("st07", 0)).pages
+    assert page.status == "read" and station.knows("fx-scan-1")
