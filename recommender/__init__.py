@@ -18,13 +18,17 @@ from recommender._readers import (
     read_exam_matrix,
 )
 from recommender._results import SkillMastery
+from recommender._simulate import Curriculum, LearnerConfig, LearnerSimulator
 
 __all__ = [
     "BKT",
     "BestLR",
+    "Curriculum",
     "DataFormatError",
     "HistoryBoost",
     "IRT",
+    "LearnerConfig",
+    "LearnerSimulator",
     "NotFittedError",
     "RecommenderError",
     "SkillMastery",
