@@ -10,6 +10,7 @@ from recommender._history import BestLR, HistoryBoost
 from recommender._irt import IRT
 from recommender._log import merge_multi_skill_rows, validate_responses
 from recommender._models import default_mastery_model
+from recommender._pool import ItemPool
 from recommender._readers import (
     read_akt,
     read_akt_folds,
@@ -18,6 +19,16 @@ from recommender._readers import (
     read_exam_matrix,
 )
 from recommender._results import SkillMastery
+from recommender._select import (
+    Pick,
+    Scope,
+    SelectionPolicy,
+    TargetedSet,
+    TieredSets,
+    select_for_class,
+    select_items,
+    tiered_sets,
+)
 from recommender._simulate import Curriculum, LearnerConfig, LearnerSimulator
 
 __all__ = [
@@ -27,11 +38,17 @@ __all__ = [
     "DataFormatError",
     "HistoryBoost",
     "IRT",
+    "ItemPool",
     "LearnerConfig",
     "LearnerSimulator",
     "NotFittedError",
+    "Pick",
     "RecommenderError",
+    "Scope",
+    "SelectionPolicy",
     "SkillMastery",
+    "TargetedSet",
+    "TieredSets",
     "default_mastery_model",
     "merge_multi_skill_rows",
     "read_akt",
@@ -39,5 +56,8 @@ __all__ = [
     "read_assistments_csv",
     "read_datashop",
     "read_exam_matrix",
+    "select_for_class",
+    "select_items",
+    "tiered_sets",
     "validate_responses",
 ]

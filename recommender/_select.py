@@ -1,0 +1,489 @@
+"""Targeted homework (个性作业靶向投放): each student's next set, picked from the item pool by mastery.
+
+For one student, within the teacher's :class:`Scope` and a time budget::
+
+    1 learn      knowledge points below mastery; one whose prerequisite is not mastered is replaced
+                 by that prerequisite ("prerequisites first"); most urgent first (gap to mastery,
+                 uncertainty, a test soon), at most ``max_points`` of them, items dealt round-robin
+    2 review     knowledge points the student got wrong before, when their spaced interval is due
+                 (1, 3, 7, 14, 30 days after the last practice); always a different item (错题 variant)
+    3 test prep  mastered points the next test covers, not practised for a week
+    4 extend     every point in scope mastered: harder items on them
+    each pick    an item whose predicted success lies in the desirable-difficulty band (0.6-0.85)
+                 closest to its middle, with a little noise so classmates get different items; not
+                 one the student did in the last ``recent_days``; its minutes fit what is left
+
+Every :class:`Pick` says why in words a teacher can read. The budget is the caller's: the ``homework``
+package passes the smaller of the teacher's minutes and what the 双减 cap leaves for that day.
+
+>>> frame = pd.DataFrame({"id": [f"q{i}" for i in range(8)], "subject": "math", "grade": 4,
+...     "knowledge_points": ["add"] * 4 + ["mul"] * 4, "difficulty": [1, 2, 3, 4] * 2, "minutes": 3.0})
+>>> pool = ItemPool.from_frame(frame)
+>>> weak = {"add": SkillMastery("add", 0.9, 0.05, 20), "mul": SkillMastery("mul", 0.45, 0.1, 6)}
+>>> chosen = select_items(pool, "s1", weak, minutes=6, prerequisites={"mul": ["add"]},
+...                       today=dt.date(2026, 11, 23))
+>>> [(p.item_id, p.purpose) for p in chosen.picks]
+[('q4', 'learn'), ('q5', 'learn')]
+>>> for pick in chosen.picks:
+...     print(pick.reason)
+mul: mastery 0.45 ± 0.10 after 6 answers, below 0.80; prerequisites mastered; predicted success 0.73
+mul: mastery 0.45 ± 0.10 after 6 answers, below 0.80; prerequisites mastered; predicted success 0.60 (no unused item in the 0.60-0.85 band)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from recommender._errors import DataFormatError
+from recommender._pool import ItemPool, KPItems, logit
+from recommender._results import SkillMastery
+
+logger = logging.getLogger(__name__)
+
+Purpose = Literal["learn", "prerequisite", "review", "test", "extend"]
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the teacher allows: subject, the highest grade of items, knowledge points (empty: all the
+    pool has in that subject and grade range), and the next test with the points it covers (default:
+    the scope's points)."""
+
+    subject: str | None = None
+    grade: int | None = None
+    knowledge_points: tuple[str, ...] = ()
+    test_date: dt.date | None = None
+    test_points: tuple[str, ...] = ()
+    min_grade: int | None = None
+
+
+@dataclass(frozen=True)
+class SelectionPolicy:
+    """Every rule of selection as a number a district can change."""
+
+    band: tuple[float, float] = (0.6, 0.85)
+    mastery_threshold: float = 0.8
+    recent_days: int = 14
+    review_intervals: tuple[int, ...] = (1, 3, 7, 14, 30)
+    review_share: float = 0.3
+    max_points: int = 4
+    test_window_days: int = 14
+    test_review_days: int = 7
+    window: int = 48
+    jitter: float = 0.04
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        lo, hi = self.band
+        if not 0 < lo < hi < 1:
+            raise DataFormatError(f"<policy>: field 'band': needs 0 < low < high < 1, got {self.band}")
+        if not 0 < self.mastery_threshold < 1:
+            raise DataFormatError(f"<policy>: field 'mastery_threshold': must be in (0, 1), got {self.mastery_threshold}")
+        if not 0 <= self.review_share <= 1 or self.max_points < 1:
+            raise DataFormatError("<policy>: field 'review_share': must be in [0, 1] (and max_points >= 1)")
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One chosen item and why: ``purpose`` is learn, prerequisite, review, test or extend."""
+
+    item_id: str
+    knowledge_point: str
+    minutes: float
+    p_success: float
+    mastery: float
+    mastery_std: float
+    purpose: Purpose
+    reason: str
+
+
+@dataclass(frozen=True)
+class TargetedSet:
+    """A student's next homework set. ``confidence`` is the mean confidence of the mastery estimates the
+    picks relied on (1 = certain); ``notes`` say what could not be done (e.g. nothing left in the band)."""
+
+    student_id: Hashable
+    picks: tuple[Pick, ...]
+    budget_minutes: float
+    notes: tuple[str, ...] = ()
+    confidence: float = 0.0
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(p.item_id for p in self.picks)
+
+    @property
+    def total_minutes(self) -> float:
+        return round(float(sum(p.minutes for p in self.picks)), 2)
+
+    def frame(self) -> pd.DataFrame:
+        """The picks as a table (one row per item)."""
+        return pd.DataFrame([p.__dict__ for p in self.picks], columns=list(Pick.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class TieredSets:
+    """分层作业: one set per tier (``A`` strongest ... ``C`` weakest) and each student's tier."""
+
+    sets: dict[str, TargetedSet]
+    tier_of: dict[Hashable, str]
+    cutoffs: tuple[float, ...]
+
+    def students(self, tier: str) -> list[Hashable]:
+        return [s for s, t in self.tier_of.items() if t == tier]
+
+
+MasterySource = Any
+"""A fitted mastery model (anything with ``mastery(student, skill_ids)``, e.g. :class:`BKT`) or a mapping
+``student -> {knowledge point: SkillMastery or P(correct)}``."""
+
+
+def select_items(pool: ItemPool, student: Hashable, mastery: Mapping[str, SkillMastery | float], *,
+                 minutes: float, scope: Scope = Scope(), prerequisites: Mapping[str, Iterable[str]] | None = None,
+                 history: pd.DataFrame | None = None, policy: SelectionPolicy = SelectionPolicy(),
+                 today: dt.date | None = None) -> TargetedSet:
+    """One student's next set. ``history`` is the student's past answers (``item_id``, ``correct``,
+    ``date``); ``prerequisites`` maps a knowledge point to its direct prerequisites."""
+    sets = select_for_class(pool, [student], {student: mastery}, minutes=minutes, scope=scope,
+                            prerequisites=prerequisites,
+                            history=None if history is None else history.assign(student_id=student),
+                            policy=policy, today=today)
+    return sets[student]
+
+
+def select_for_class(pool: ItemPool, students: Sequence[Hashable], mastery: MasterySource, *,
+                     minutes: float | Mapping[Hashable, float], scope: Scope = Scope(),
+                     prerequisites: Mapping[str, Iterable[str]] | None = None, history: pd.DataFrame | None = None,
+                     policy: SelectionPolicy = SelectionPolicy(), today: dt.date | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> dict[Hashable, TargetedSet]:
+    """Every student's set in one call (the scope is resolved once). ``minutes`` is one budget for all or
+    one per student; ``history`` has ``student_id, item_id, correct, date`` rows for the whole class;
+    ``progress(done, total)`` is called every 500 students."""
+    ctx = _Context.build(pool, scope, prerequisites or {}, policy, today or dt.date.today())
+    past = _past_by_student(pool, history)
+    out: dict[Hashable, TargetedSet] = {}
+    for i, student in enumerate(students):
+        budget = float(minutes[student] if isinstance(minutes, Mapping) else minutes)
+        state = ctx.state(_mastery_of(mastery, student, ctx.relevant_names))
+        out[student] = ctx.select(student, state, past.get(student, _Past.empty()), budget, i)
+        if progress and (i + 1) % 500 == 0:
+            progress(i + 1, len(students))
+    return out
+
+
+def tiered_sets(pool: ItemPool, students: Sequence[Hashable], mastery: MasterySource, *, minutes: float,
+                scope: Scope = Scope(), prerequisites: Mapping[str, Iterable[str]] | None = None,
+                history: pd.DataFrame | None = None, policy: SelectionPolicy = SelectionPolicy(),
+                today: dt.date | None = None, tiers: Sequence[str] = ("A", "B", "C")) -> TieredSets:
+    """分层作业 for a teacher who prints one sheet per tier: students are split into equal-sized tiers by
+    their mean mastery over the scope (``A`` strongest), and each tier gets one set chosen for the tier's
+    median mastery per knowledge point. No item any member did recently is used; a tier sheet has no
+    per-student review (those belong in :func:`select_for_class`)."""
+    if not students:
+        raise DataFormatError("<class>: field 'students': a class needs at least one student")
+    ctx = _Context.build(pool, scope, prerequisites or {}, replace(policy, review_share=0.0),
+                         today or dt.date.today())
+    states = {s: ctx.state(_mastery_of(mastery, s, ctx.relevant_names)) for s in students}
+    scores = np.array([states[s].p[ctx.scope_codes].mean() for s in students])
+    cutoffs = tuple(float(q) for q in np.quantile(scores, np.arange(1, len(tiers)) / len(tiers))[::-1])
+    tier_of = {s: tiers[int(np.sum(score < np.array(cutoffs)))] for s, score in zip(students, scores, strict=True)}
+    past = _past_by_student(pool, history)
+    sets = {}
+    for i, tier in enumerate(tiers):
+        members = [s for s in students if tier_of[s] == tier]
+        if not members:
+            continue
+        median = _State(*(np.median(np.stack([getattr(states[s], f) for s in members]), axis=0)
+                          for f in ("p", "std", "n")))
+        seen = _Past.union([past[s] for s in members if s in past])
+        sets[tier] = ctx.select(f"tier {tier}", median, seen, float(minutes), i)
+    return TieredSets(sets, tier_of, cutoffs)
+
+
+# ------------------------------------------------------------------------------------ internals
+
+
+@dataclass(frozen=True)
+class _State:
+    """One student's mastery over every knowledge point of the pool, by code."""
+
+    p: np.ndarray
+    std: np.ndarray
+    n: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Past:
+    """One student's answers: pool positions, correctness and day numbers (days since 1970)."""
+
+    pos: np.ndarray
+    correct: np.ndarray
+    day: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Past:
+        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+
+    @classmethod
+    def union(cls, parts: list[_Past]) -> _Past:
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("pos", "correct", "day")))
+
+
+def _day(date: dt.date) -> int:
+    return (date - _EPOCH).days
+
+
+def _past_by_student(pool: ItemPool, history: pd.DataFrame | None) -> dict[Hashable, _Past]:
+    if history is None or history.empty:
+        return {}
+    missing = {"student_id", "item_id", "correct", "date"} - set(history.columns)
+    if missing:
+        raise DataFormatError(f"<history>: field {sorted(missing)[0]!r}: column missing "
+                              "(needs student_id, item_id, correct, date)")
+    pos = history["item_id"].astype(str).map(pool._pos)
+    known = history.loc[pos.notna()]
+    days = pd.to_datetime(known["date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    frame = pd.DataFrame({"student_id": known["student_id"].to_numpy(), "pos": pos[pos.notna()].astype(np.int64),
+                          "correct": known["correct"].astype(float).to_numpy(), "day": days})
+    return {s: _Past(g["pos"].to_numpy(), g["correct"].to_numpy(), g["day"].to_numpy())
+            for s, g in frame.groupby("student_id", sort=False)}
+
+
+def _mastery_of(source: MasterySource, student: Hashable, kps: list[str]) -> Mapping[str, Any]:
+    if hasattr(source, "mastery"):
+        result: Mapping[str, Any] = source.mastery(student, kps)
+        return result
+    if student not in source:
+        raise DataFormatError(f"<mastery>: field 'student_id': no mastery given for student {student!r}")
+    found: Mapping[str, Any] = source[student]
+    return found
+
+
+@dataclass
+class _Context:
+    """Everything shared by the students of one call: scope tables, prerequisites, policy, today."""
+
+    pool: ItemPool
+    scope: Scope
+    policy: SelectionPolicy
+    today: int
+    tables: dict[int, KPItems]
+    scope_codes: np.ndarray
+    test_codes: set[int]
+    prereqs: dict[int, list[int]]
+    relevant_names: list[str]
+    names: tuple[str, ...]
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+
+    @classmethod
+    def build(cls, pool: ItemPool, scope: Scope, prerequisites: Mapping[str, Iterable[str]],
+              policy: SelectionPolicy, today: dt.date) -> _Context:
+        tables = pool.scoped(scope.subject, scope.grade, scope.min_grade)
+        has_items = {code for code, t in tables.items() if t.positions.size}
+        codes = pool._kp_code
+        if scope.knowledge_points:
+            unknown = [k for k in scope.knowledge_points if k not in codes]
+            if unknown:
+                raise DataFormatError(f"<scope>: field 'knowledge_points': {unknown} have no items in the pool")
+            scope_codes = [codes[k] for k in scope.knowledge_points]
+        else:
+            scope_codes = sorted(has_items)
+        if not any(c in has_items for c in scope_codes):
+            raise DataFormatError(f"<scope>: field 'knowledge_points': no item of {scope.subject or 'any subject'} "
+                                  f"up to grade {scope.grade} covers the scope")
+        prereqs = {codes[k]: [codes[p] for p in pres if p in codes and codes[p] in has_items]
+                   for k, pres in prerequisites.items() if k in codes}
+        relevant = _ancestors(scope_codes, prereqs)
+        test = scope.test_points or scope.knowledge_points
+        test_codes = {codes[k] for k in test if k in codes} if scope.test_date else set()
+        return cls(pool, scope, policy, _day(today), tables, np.asarray(scope_codes, dtype=np.int64), test_codes,
+                   prereqs, [pool.kp_names[c] for c in sorted(relevant)], pool.kp_names,
+                   np.random.default_rng(policy.seed))
+
+    def state(self, mastery: Mapping[str, Any]) -> _State:
+        k = len(self.names)
+        p, std, n = np.full(k, 0.5), np.full(k, 0.25), np.zeros(k)
+        codes = self.pool._kp_code
+        for name, value in mastery.items():
+            code = codes.get(str(name))
+            if code is None:
+                continue
+            if isinstance(value, SkillMastery):
+                p[code], std[code], n[code] = value.p_correct, value.std, value.n_responses
+            else:
+                p[code] = float(value)
+        return _State(p, std, n)
+
+    def select(self, student: Hashable, state: _State, past: _Past, budget: float, index: int) -> TargetedSet:
+        if budget < 0:
+            raise DataFormatError(f"<budget>: field 'minutes': must be >= 0, got {budget}")
+        rng = np.random.default_rng([self.policy.seed, index])
+        picker = _Picker(self, state, past, budget, rng)
+        picker.fill(self._reviews(state, past), self.policy.review_share * budget)
+        learn = self._learning_targets(state)
+        if not learn:
+            picker.notes.append("every knowledge point in scope is mastered: harder items to extend")
+            learn = [(c, "extend", None) for c in self.scope_codes if self.tables[int(c)].positions.size]
+        picker.fill(learn, budget)
+        used = [state.std[self.pool._kp_code[p.knowledge_point]] for p in picker.picks]
+        confidence = float(np.clip(1 - 2 * np.mean(used), 0, 1)) if used else 0.0
+        return TargetedSet(student, tuple(picker.picks), budget, tuple(picker.notes), round(confidence, 6))
+
+    def mastered(self, state: _State, code: int) -> bool:
+        return bool(state.p[code] >= self.policy.mastery_threshold)
+
+    def _route(self, state: _State, code: int, depth: int = 0) -> int:
+        """The point to learn for target ``code``: itself, or its first unmastered prerequisite, recursively."""
+        for pre in self.prereqs.get(code, []):
+            if not self.mastered(state, pre) and depth < 32:
+                return self._route(state, pre, depth + 1)
+        return code
+
+    def _learning_targets(self, state: _State) -> list[tuple[int, Purpose, int | None]]:
+        thr, urgent = self.policy.mastery_threshold, self._test_soon()
+        best: dict[int, tuple[float, Purpose, int | None]] = {}
+        for code in (int(c) for c in self.scope_codes):
+            if self.mastered(state, code):
+                continue
+            route = self._route(state, code)
+            priority = thr - state.p[route] + 0.5 * state.std[route] + (0.3 if urgent and code in self.test_codes else 0)
+            purpose: Purpose = "learn" if route == code else "prerequisite"
+            if self.tables[route].positions.size and priority > best.get(route, (-np.inf,))[0]:
+                best[route] = (priority, purpose, None if route == code else code)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[: self.policy.max_points]
+        return [(code, purpose, target) for code, (_, purpose, target) in ranked]
+
+    def _test_soon(self) -> bool:
+        return self.scope.test_date is not None and 0 <= _day(self.scope.test_date) - self.today \
+            <= self.policy.test_window_days
+
+    def _reviews(self, state: _State, past: _Past) -> list[tuple[int, Purpose, int | None]]:
+        """Due reviews, most overdue first: wrong points on their spaced schedule, then test prep."""
+        if not past.pos.size or self.policy.review_share == 0:
+            return []
+        pool, intervals = self.pool, self.policy.review_intervals
+        first = pool.kp_idx[pool.kp_ptr[past.pos]]
+        allowed = set(int(c) for c in _ancestors(self.scope_codes, self.prereqs))
+        due: list[tuple[float, int, Purpose]] = []
+        for code in np.unique(first):
+            code = int(code)
+            if code not in allowed or not self.tables[code].positions.size:
+                continue
+            mine = first == code
+            days, correct = past.day[mine], past.correct[mine]
+            since_practice = self.today - int(days.max())
+            wrong = days[correct < 0.5]
+            if wrong.size:
+                reviews = int(np.unique(days[(days > wrong.max()) & (correct >= 0.5)]).size)
+                if reviews < len(intervals) and since_practice >= intervals[reviews]:
+                    due.append((since_practice - intervals[reviews], code, "review"))
+            elif code in self.test_codes and self._test_soon() and since_practice >= self.policy.test_review_days:
+                due.append((since_practice - self.policy.test_review_days - 100, code, "test"))
+        due.sort(key=lambda d: -d[0])
+        return [(code, purpose, None) for _, code, purpose in due]
+
+
+def _ancestors(codes: Iterable[int], prereqs: Mapping[int, list[int]]) -> set[int]:
+    seen: set[int] = set()
+    stack = [int(c) for c in codes]
+    while stack:
+        code = stack.pop()
+        if code not in seen:
+            seen.add(code)
+            stack.extend(prereqs.get(code, []))
+    return seen
+
+
+class _Picker:
+    """Deals items to one student's set, round-robin over targets, until the budget is spent."""
+
+    def __init__(self, ctx: _Context, state: _State, past: _Past, budget: float, rng: np.random.Generator) -> None:
+        self.ctx, self.state, self.past, self.rng = ctx, state, past, rng
+        self.remaining = budget
+        self.picks: list[Pick] = []
+        self.notes: list[str] = []
+        recent = past.pos[past.day > ctx.today - ctx.policy.recent_days]
+        wrong = past.pos[past.correct < 0.5]
+        self.used: set[int] = set(recent.tolist()) | set(wrong.tolist())
+        self.kp_logits = logit(state.p)
+        self.last_wrong = {int(pos): int(day) for pos, day in zip(past.pos[past.correct < 0.5],
+                                                                  past.day[past.correct < 0.5], strict=True)}
+
+    def fill(self, targets: list[tuple[int, Purpose, int | None]], minutes: float) -> None:
+        """Round-robin over ``targets`` until ``minutes`` (of the set's total) are used or nothing fits."""
+        limit = min(minutes, self.remaining + self.spent())
+        live = list(targets)
+        while live:
+            for target in list(live):
+                if not self._pick(*target, limit - self.spent()):
+                    live.remove(target)
+
+    def spent(self) -> float:
+        return float(sum(p.minutes for p in self.picks))
+
+    def _pick(self, code: int, purpose: Purpose, target: int | None, room: float) -> bool:
+        ctx, table = self.ctx, self.ctx.tables[code]
+        lo, hi = ctx.policy.band
+        a, b = np.searchsorted(table.easiness, [logit(lo) - self.kp_logits[code], logit(hi) - self.kp_logits[code]])
+        candidates = self._usable(self._sample(table.positions[a:b]), room)
+        if not candidates.size and b - a > ctx.policy.window:
+            candidates = self._usable(table.positions[a:b], room)
+        if not candidates.size:  # nothing unused in the band: the nearest items on either side
+            w = ctx.policy.window
+            candidates = self._usable(np.r_[table.positions[max(0, a - w):a], table.positions[b:b + w]], room)
+        if not candidates.size:
+            return False
+        p = ctx.pool.predict_logits(self.kp_logits, candidates)
+        score = np.abs(p - (lo + hi) / 2) + ctx.policy.jitter * self.rng.random(p.size)
+        best = int(np.argmin(score))
+        chosen = int(candidates[best])
+        self.used.add(chosen)
+        self.remaining -= float(ctx.pool.minutes[chosen])
+        self.picks.append(self._explain(chosen, code, purpose, target, float(p[best]), lo <= p[best] <= hi))
+        return True
+
+    def _sample(self, window: np.ndarray) -> np.ndarray:
+        """At most ``policy.window`` random items of ``window`` (a wide band can hold thousands)."""
+        w = self.ctx.policy.window
+        return window if window.size <= w else window[self.rng.choice(window.size, size=w, replace=False)]
+
+    def _usable(self, candidates: np.ndarray, room: float) -> np.ndarray:
+        """Candidates that fit the minutes left and that the student has not done recently or got wrong."""
+        candidates = candidates[self.ctx.pool.minutes[candidates] <= room + 1e-9]
+        if self.used and candidates.size:
+            candidates = candidates[~np.isin(candidates, np.fromiter(self.used, np.int64, len(self.used)))]
+        return candidates
+
+    def _explain(self, pos: int, code: int, purpose: Purpose, target: int | None, p: float, in_band: bool) -> Pick:
+        ctx, st = self.ctx, self.state
+        name, thr = ctx.names[code], ctx.policy.mastery_threshold
+        m, sd, n = float(st.p[code]), float(st.std[code]), int(st.n[code])
+        level = f"mastery {m:.2f} ± {sd:.2f} after {n} answers"
+        if purpose == "learn":
+            why = f"{level}, below {thr:.2f}; prerequisites mastered"
+        elif purpose == "prerequisite":
+            why = f"prerequisite of {ctx.names[target or code]} (mastery {st.p[target or code]:.2f}); {level}, below {thr:.2f}"
+        elif purpose == "review":
+            why = f"review: answered wrong on {self._last_wrong_date(code)}; {level}; a different item"
+        elif purpose == "test":
+            why = f"the test on {ctx.scope.test_date} covers it; {level}"
+        else:
+            why = f"mastered ({level}); a harder item to extend"
+        band = "" if in_band else f" (no unused item in the {ctx.policy.band[0]:.2f}-{ctx.policy.band[1]:.2f} band)"
+        return Pick(str(ctx.pool.ids[pos]), name, float(ctx.pool.minutes[pos]), round(p, 4), round(m, 4),
+                    round(sd, 4), purpose, f"{name}: {why}; predicted success {p:.2f}{band}")
+
+    def _last_wrong_date(self, code: int) -> str:
+        pool = self.ctx.pool
+        days = [d for pos, d in self.last_wrong.items() if pool.kp_idx[pool.kp_ptr[pos]] == code]
+        return (_EPOCH + dt.timedelta(days=max(days))).isoformat() if days else "an earlier day"
