@@ -115,6 +115,15 @@ def test_an_unknown_prerequisite_slows_learning_until_it_is_learned() -> None:
     assert _gain(sim, 0, kp=1) > 2 * blocked
 
 
+def test_the_weakest_of_several_prerequisites_limits_learning() -> None:
+    cfg = FLAT.with_overrides({"initial_mean": 0.0})
+    cur = _curriculum([-_logit(0.7)], [[2]], kps=("a", "b", "c"), edges=(("a", "c"), ("b", "c")))
+    sim = LearnerSimulator(cur, cfg, n_students=1)
+    sim._skill[0, :2] = [3.0, -2.0]  # a known, b not: set hidden skills directly
+    factor = cfg.prereq_floor + (1 - cfg.prereq_floor) / (1 + math.exp(2.0))
+    assert _gain(sim, 0, kp=2) == pytest.approx(cfg.learning_rate * factor, rel=1e-9)
+
+
 def test_a_multi_kp_item_is_answered_at_the_mean_skill_and_splits_its_gain() -> None:
     cfg = FLAT.with_overrides({"initial_mean": 0.0, "slip": 0.1, "guess": 0.2})
     cur = _curriculum([0.5], [[0, 1]], kps=("a", "b"))
@@ -157,8 +166,13 @@ def test_idle_days_lower_mastery_but_never_below_the_start() -> None:
     sim = LearnerSimulator(_curriculum([-1.0 - _logit(0.7)]), cfg, n_students=1)
     start = sim.mastery()[0, 0]
     sim.answer(0, [0] * 10)
-    sim.next_day()
     learned = sim.mastery()[0, 0]
+    sim.next_day()  # practised today: nothing forgotten
+    assert sim.mastery()[0, 0] == learned
+    excess = sim.skills()[0, 0] - cfg.initial_mean
+    sim.next_day()  # one idle day after one day of practice, however many attempts it had
+    lost = 1 - (sim.skills()[0, 0] - cfg.initial_mean) / excess
+    assert lost == pytest.approx(cfg.forget_rate / (1 + cfg.stability_gain), rel=1e-9)
     sim.next_day(30)
     after = sim.mastery()[0, 0]
     assert start < after < learned
