@@ -281,6 +281,19 @@ class Curriculum:
         """Prerequisite depth of each knowledge point: 0 for a root, else 1 + its deepest prerequisite."""
         return _topological_depth(len(self.knowledge_points), self.prerequisite_index(), self.knowledge_points)
 
+    def item_index(self, ids: Iterable[object]) -> np.ndarray:
+        """Positions of items given by id (what :meth:`LearnerSimulator.answer` takes).
+
+        >>> Curriculum.synthetic(n_kps=2, items_per_kp=5).item_index(["i00007", "i00002"]).tolist()
+        [7, 2]
+        """
+        pos = {str(v): i for i, v in enumerate(self.item_ids)}
+        wanted = [str(v) for v in ids]
+        unknown = [v for v in wanted if v not in pos]
+        if unknown:
+            raise DataFormatError(f"{len(unknown)} item ids are not in the curriculum, e.g. {unknown[:3]}")
+        return np.array([pos[v] for v in wanted], dtype=np.int64)
+
     def item_counts(self) -> np.ndarray:
         """How many items practise each knowledge point (a kp with 0 can never be practised)."""
         return np.bincount(self.item_kp_idx, minlength=len(self.knowledge_points))

@@ -213,6 +213,9 @@ def test_the_fixture_bank_with_the_taxonomy_prerequisites(bank_curriculum: Curri
     assert [cur.knowledge_points[k] for k in first] == frame.loc[0, "knowledge_points"].split(";")
     assert np.corrcoef(cur.item_difficulty, frame["difficulty"])[0, 1] > 0.7
     assert (cur.item_counts() > 0).all()
+    np.testing.assert_array_equal(cur.item_index(frame["id"][::-1]), np.arange(len(frame))[::-1])
+    with pytest.raises(DataFormatError, match=r"1 item ids are not in the curriculum, e\.g\. \['nope'\]"):
+        cur.item_index(["nope", frame["id"][0]])
 
 
 def test_a_class_learns_the_bank_by_practice(bank_curriculum: Curriculum) -> None:
