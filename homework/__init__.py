@@ -35,6 +35,17 @@ from homework._printing import (
     sheet_spec,
 )
 from homework._store import ReviewItem, ScanStore, StoredPage
+from homework._targeting import (
+    StudentHomework,
+    TargetedHomework,
+    TargetRequest,
+    TieredHomework,
+    history_from_answers,
+    item_pool,
+    print_targeted,
+    targeted_homework,
+    tiered_homework,
+)
 from homework._taxonomy import TAXONOMY, TagResult, tag_problem, taxonomy_graph
 from homework._timing import TimeCalibrator, calibrate_from_totals, recalibrate_bank, reports_from_totals
 
@@ -87,4 +98,13 @@ __all__ = [
     "sheet_spec",
     "tag_problem",
     "taxonomy_graph",
+    "StudentHomework",
+    "TargetRequest",
+    "TargetedHomework",
+    "TieredHomework",
+    "history_from_answers",
+    "item_pool",
+    "print_targeted",
+    "targeted_homework",
+    "tiered_homework",
 ]

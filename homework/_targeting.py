@@ -1,0 +1,362 @@
+"""Stage 4 of the loop (个性作业靶向投放): each student's next set, picked by the mastery model, as assignments.
+
+Selection itself is :mod:`recommender` (plain data in and out); this module is the domain glue::
+
+    ItemBank  --ItemPool.from_frame (cached per bank)-->  pool of arrays
+    KnowledgeGraph  -->  {knowledge point: direct prerequisites}
+    HomeworkLedger  -->  each student's budget = min(teacher's minutes, 双减 cap - minutes already set that day)
+    select_for_class / tiered_sets (recommender)  -->  picks with reasons
+    picks  --build_assignment-->  one Assignment per student (tier "targeted") or per tier, recorded in the ledger
+
+A student whose day is already full gets no set and a note; grades 1-2 (no written homework) are
+refused with :class:`CapExceededError`. :func:`history_from_answers` turns graded answers from the
+:class:`~homework.ScanStore` into the history selection reads (what was done recently, what was wrong).
+
+>>> from homework import ItemBank
+>>> bank = ItemBank()
+>>> _ = bank.import_frame(pd.DataFrame({"id": [f"q{i}" for i in range(6)], "grade": 4, "type": "numeric",
+...     "stem": "1/2 + 1/4 = ?", "answer": "0.75", "knowledge_points": "number.fraction",
+...     "difficulty": [1, 2, 3, 3, 4, 5], "minutes": 3.0}))
+>>> mastery = {"s1": {"number.fraction": 0.5}, "s2": {"number.fraction": 0.9}}
+>>> ledger = HomeworkLedger()
+>>> _ = ledger.assign(Assignment("yw-1", "chinese", 4, ("c1",), (54.0,)), ["s1"], dt.date(2026, 11, 23))
+>>> sets = targeted_homework(bank, mastery, ["s1", "s2"], day=dt.date(2026, 11, 23), ledger=ledger,
+...                          scope=TargetRequest(grade=4, knowledge_points=("number.fraction",), minutes=9))
+>>> {s: (h.budget, h.assignment.item_ids) for s, h in sets.students.items()}
+{'s1': (6.0, ('q0', 'q1')), 's2': (9.0, ('q5', 'q4', 'q3'))}
+>>> sets.students["s1"].selection.picks[0].reason
+'number.fraction: mastery 0.50 ± 0.25 after 0 answers, below 0.80; prerequisites mastered; predicted success 0.77'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from homework._assignments import Assignment, HomeworkLedger, build_assignment
+from homework._bank import ItemBank
+from homework._errors import AssignmentError, CapExceededError
+from homework._graph import KnowledgeGraph
+from recommender import (
+    ItemPool,
+    Scope,
+    SelectionPolicy,
+    TargetedSet,
+    TieredSets,
+    select_for_class,
+    tiered_sets,
+)
+
+__all__ = [
+    "StudentHomework",
+    "TargetRequest",
+    "TargetedHomework",
+    "TieredHomework",
+    "history_from_answers",
+    "item_pool",
+    "print_targeted",
+    "targeted_homework",
+    "tiered_homework",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLICY = SelectionPolicy()
+"""The selection rules used unless a caller passes its own (band 0.6-0.85, mastery at 0.8, ...)."""
+_POOLS: weakref.WeakKeyDictionary[ItemBank, tuple[Any, Any, ItemPool]] = weakref.WeakKeyDictionary()
+
+
+class TargetRequest(BaseModel):
+    """What a teacher asks of stage 4: "next sets in math for my grade-6 class, fractions and decimals,
+    20 minutes, the test is on Friday". Empty ``knowledge_points``: every point the bank has for the
+    subject up to ``grade``; ``test_points`` default to ``knowledge_points``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: str = Field("math", min_length=1)
+    grade: int = Field(ge=1, le=12)
+    knowledge_points: tuple[str, ...] = ()
+    minutes: float = Field(gt=0, le=240)
+    test_date: dt.date | None = None
+    test_points: tuple[str, ...] = ()
+    tiers: bool = False
+
+    def scope(self) -> Scope:
+        """The :class:`recommender.Scope` of this request."""
+        return Scope(subject=self.subject, grade=self.grade, knowledge_points=self.knowledge_points,
+                     test_date=self.test_date, test_points=self.test_points)
+
+
+@dataclass(frozen=True)
+class StudentHomework:
+    """One student's targeted set: the assignment (``None`` when the day had no room or nothing fitted),
+    the recommender's picks with their reasons, the budget and why it is that."""
+
+    student_id: str
+    assignment: Assignment | None
+    selection: TargetedSet
+    budget: float
+    budget_reason: str
+
+    @property
+    def confidence(self) -> float:
+        """The selection's confidence (how sure the mastery estimates behind the picks are)."""
+        return self.selection.confidence
+
+
+@dataclass(frozen=True)
+class TargetedHomework:
+    """Every student's next set for one day, subject and grade; ``notes`` say who got none and why."""
+
+    day: dt.date
+    subject: str
+    grade: int
+    students: dict[str, StudentHomework]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def assignments(self) -> dict[str, Assignment]:
+        """Student -> assignment, for the students who got a set."""
+        return {s: h.assignment for s, h in self.students.items() if h.assignment is not None}
+
+    @property
+    def confidence(self) -> float:
+        """Mean confidence of the students' selections (0 with none)."""
+        values = [h.confidence for h in self.students.values() if h.assignment is not None]
+        return float(sum(values) / len(values)) if values else 0.0
+
+
+@dataclass(frozen=True)
+class TieredHomework:
+    """分层作业 from mastery: one assignment per tier (``A`` strongest), each student's tier, the budget."""
+
+    day: dt.date
+    assignments: dict[str, Assignment]
+    tier_of: dict[str, str]
+    selection: TieredSets
+    budget: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def confidence(self) -> float:
+        """Mean confidence of the tiers' selections."""
+        values = [s.confidence for s in self.selection.sets.values()]
+        return float(sum(values) / len(values)) if values else 0.0
+
+    def students(self, tier: str) -> list[str]:
+        return [s for s, t in self.tier_of.items() if t == tier]
+
+
+# ------------------------------------------------------------------------------------ the pieces
+
+
+def item_pool(bank: ItemBank) -> ItemPool:
+    """The bank as a :class:`recommender.ItemPool`, built once per bank and rebuilt when it changes.
+
+    ``ItemBank`` replaces its frame on every import and its minutes array on :meth:`ItemBank.set_minutes`,
+    so the cache is keyed on those two objects (held, so their ids cannot be reused).
+    """
+    frame, minutes = bank._frame, bank._minutes
+    cached = _POOLS.get(bank)
+    if cached is not None and cached[0] is frame and cached[1] is minutes:
+        return cached[2]
+    if not len(frame):
+        raise AssignmentError("the item bank is empty: import items before asking for targeted homework")
+    pool = ItemPool.from_frame(frame)
+    _POOLS[bank] = (frame, minutes, pool)
+    log.info("item pool built: %d items, %d knowledge points", len(pool), len(pool.kp_names))
+    return pool
+
+
+def prerequisite_map(graph: KnowledgeGraph | None) -> dict[str, list[str]]:
+    """``{knowledge point: its direct prerequisites}`` of ``graph`` (empty without one)."""
+    if graph is None:
+        return {}
+    return {kp: sorted(graph.prerequisites(kp)) for kp in graph}
+
+
+def _resolve(scope: Scope | TargetRequest, minutes: float | None) -> tuple[Scope, float, str, int]:
+    if isinstance(scope, TargetRequest):
+        minutes = scope.minutes if minutes is None else minutes
+        scope = scope.scope()
+    if minutes is None or minutes <= 0:
+        raise AssignmentError(f"targeted homework needs a positive number of minutes, got {minutes}")
+    if not scope.subject or scope.grade is None:
+        raise AssignmentError("targeted homework needs the scope's subject and the class's grade (for the 双减 cap)")
+    return scope, float(minutes), scope.subject, int(scope.grade)
+
+
+def _budgets(ledger: HomeworkLedger, students: Sequence[str], grade: int, minutes: float,
+             day: dt.date) -> dict[str, tuple[float, str]]:
+    """Each student's minutes for the set and why: the teacher's minutes or what the cap leaves."""
+    cap = ledger.caps.cap_for(grade)
+    if cap is not None and cap.minutes == 0:
+        raise CapExceededError(f"{cap.describe()}: grade {grade} may not get written homework, "
+                               "so no targeted set is assigned")
+    out = {}
+    for student in students:
+        if cap is None:
+            out[student] = (minutes, f"teacher's {minutes:g} min (grade {grade} has no cap)")
+            continue
+        already = sum(ledger.load(student, day).values())
+        room = max(0.0, cap.minutes - already)
+        if room >= minutes:
+            out[student] = (minutes, f"teacher's {minutes:g} min ({cap.describe()}; {already:g} min already set "
+                                     f"on {day.isoformat()})")
+        else:
+            out[student] = (room, f"{room:g} min left under the cap ({cap.describe()}; {already:g} min already "
+                                  f"set on {day.isoformat()}), less than the teacher's {minutes:g} min")
+    return out
+
+
+# ------------------------------------------------------------------------------- per student
+
+
+def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, scope: Scope | TargetRequest,
+                      day: dt.date, minutes: float | None = None, ledger: HomeworkLedger | None = None,
+                      history: pd.DataFrame | None = None, policy: SelectionPolicy = DEFAULT_POLICY,
+                      graph: KnowledgeGraph | None = None, assignment_id: str | None = None) -> TargetedHomework:
+    """Every student's next set for ``day``, recorded in ``ledger`` (a fresh one with the default caps
+    when ``None``), so a second call the same day sees it.
+
+    ``mastery`` is a fitted :mod:`recommender` model or ``{student: {knowledge point: SkillMastery or
+    P(correct)}}``; ``history`` has ``student_id, item_id, correct, date`` rows
+    (:func:`history_from_answers`); prerequisites come from ``graph`` or else ``bank.graph``.
+    ``minutes`` defaults to a :class:`TargetRequest`'s. Grades with a cap of 0 raise
+    :class:`CapExceededError`; a student with no room left that day gets no set and a note.
+    """
+    scope, minutes, subject, grade = _resolve(scope, minutes)
+    students = [str(s) for s in students]
+    if not students:
+        raise AssignmentError("targeted homework needs at least one student")
+    ledger = ledger if ledger is not None else HomeworkLedger()
+    budgets = _budgets(ledger, students, grade, minutes, day)
+    sets = select_for_class(item_pool(bank), students, mastery, minutes={s: b for s, (b, _) in budgets.items()},
+                            scope=scope, prerequisites=prerequisite_map(graph or bank.graph), history=history,
+                            policy=policy, today=day)
+    base = assignment_id or f"{subject}-{day.strftime('%Y%m%d')}-t"
+    out, notes = {}, []
+    for student in students:
+        budget, why = budgets[student]
+        chosen = sets[student]
+        assignment = None
+        if not chosen.picks:
+            notes.append(f"{student}: no set ({why}; " + ("; ".join(chosen.notes) or "no item fits") + ")")
+        else:
+            assignment = build_assignment(bank, list(chosen.item_ids), grade=grade, assignment_id=f"{base}-{student}",
+                                          title=f"个性作业 targeted {subject} {day.isoformat()}", tier="targeted")
+            ledger.assign(assignment, [student], day)
+        out[student] = StudentHomework(student, assignment, chosen, budget, why)
+    log.info("targeted homework for %d students on %s: %d sets", len(students), day, len(out) - len(notes))
+    return TargetedHomework(day, subject, grade, out, tuple(notes))
+
+
+def tiered_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, scope: Scope | TargetRequest,
+                    day: dt.date, minutes: float | None = None, ledger: HomeworkLedger | None = None,
+                    history: pd.DataFrame | None = None, policy: SelectionPolicy = DEFAULT_POLICY,
+                    graph: KnowledgeGraph | None = None, tiers: Sequence[str] = ("A", "B", "C"),
+                    assignment_id: str | None = None) -> TieredHomework:
+    """分层作业 by mastery: one sheet per tier (``A`` strongest), each recorded in ``ledger`` for its students.
+
+    Every tier gets the same minutes: the teacher's, or less when a student's day has less room under
+    the cap (one sheet per tier cannot be shortened for one student). A student with no room at all is
+    left out with a note.
+    """
+    scope, minutes, subject, grade = _resolve(scope, minutes)
+    ledger = ledger if ledger is not None else HomeworkLedger()
+    budgets = _budgets(ledger, [str(s) for s in students], grade, minutes, day)
+    full = [s for s, (b, _) in budgets.items() if b <= 0]
+    notes = [f"{s}: no set ({budgets[s][1]})" for s in full]
+    members = [s for s in budgets if s not in full]
+    if not members:
+        raise CapExceededError(f"no student has room under the cap on {day.isoformat()}: " + "; ".join(notes))
+    budget = min(budgets[s][0] for s in members)
+    chosen = tiered_sets(item_pool(bank), members, mastery, minutes=budget, scope=scope,
+                         prerequisites=prerequisite_map(graph or bank.graph), history=history, policy=policy,
+                         today=day, tiers=tiers)
+    base = assignment_id or f"{subject}-{day.strftime('%Y%m%d')}-tier"
+    assignments = {}
+    for tier, picked in chosen.sets.items():
+        if not picked.picks:
+            notes.append(f"tier {tier}: no set ({'; '.join(picked.notes) or 'no item fits'})")
+            continue
+        assignments[tier] = build_assignment(bank, list(picked.item_ids), grade=grade,
+                                             assignment_id=f"{base}-{tier}", tier=tier,
+                                             title=f"分层作业 tier {tier} {subject} {day.isoformat()}")
+        ledger.assign(assignments[tier], [str(s) for s in chosen.students(tier)], day)
+    tier_of = {str(s): t for s, t in chosen.tier_of.items()}
+    return TieredHomework(day, assignments, tier_of, chosen, budget, tuple(notes))
+
+
+# ------------------------------------------------------------------------------- history
+
+
+def history_from_answers(answers: Iterable[Mapping[str, Any]], bank: ItemBank, *,
+                         assignment: Assignment | None = None, day: dt.date | None = None) -> pd.DataFrame:
+    """Graded answers (:meth:`ScanStore.answers` rows) as the history selection reads and a mastery model
+    fits: ``student_id, item_id, skill_ids, correct, timestamp, date``.
+
+    With ``assignment`` the sheet's field ids are mapped to its items (:func:`homework.field_items`);
+    without, an answer counts when its field id is a bank item id (as :func:`homework.sheet_spec` names
+    fields). ``date`` is ``day`` when given (the day the homework was set), else the grading day.
+    """
+    from homework._loop import RESPONSE_COLUMNS, responses_from_answers
+
+    answers = list(answers)
+    if assignment is not None:
+        log_frame = responses_from_answers(answers, assignment, bank)
+    else:
+        by_assignment: dict[str, list[Mapping[str, Any]]] = {}
+        for a in answers:
+            if a["field_id"] in bank:
+                by_assignment.setdefault(a["assignment_id"], []).append(a)
+        parts = [responses_from_answers(rows, _fields_as_items(name, rows, bank), bank)
+                 for name, rows in by_assignment.items()]
+        log_frame = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESPONSE_COLUMNS))
+    if day is not None:
+        dates = pd.Series([day] * len(log_frame), dtype=object)
+    else:
+        dates = pd.to_datetime(log_frame["timestamp"].astype(float), unit="s").dt.date
+    return log_frame.assign(date=dates.to_numpy())
+
+
+def _fields_as_items(assignment_id: str, rows: list[Mapping[str, Any]], bank: ItemBank) -> Assignment:
+    """A stand-in assignment whose items are the answered field ids (each a bank item id)."""
+    ids = tuple(dict.fromkeys(str(a["field_id"]) for a in rows))
+    return Assignment(assignment_id, "", 0, ids, tuple(float(m) for m in bank.minutes_of(list(ids))))
+
+
+# ------------------------------------------------------------------------------- printing
+
+
+def print_targeted(bank: ItemBank, homework: TargetedHomework, out_dir: str | Path, *,
+                   names: Mapping[str, str] | None = None, class_name: str = "") -> Path:
+    """Print every student's set (question paper, then answer sheet) into ``out_dir/<student>/`` and merge
+    them into ``out_dir/targeted.pdf``, one document a teacher prints; returns its path."""
+    import pypdfium2 as pdfium
+
+    from homework._printing import print_assignment
+
+    out = Path(out_dir)
+    merged = pdfium.PdfDocument.new()
+    for student, assignment in homework.assignments.items():
+        person = {"id": student, "name": (names or {}).get(student, student)}
+        printed = print_assignment(bank, assignment, [person], out / student, class_name=class_name, combined=True)
+        part = pdfium.PdfDocument(printed.combined or out / student / "combined.pdf")
+        merged.import_pages(part)
+        part.close()
+    if not len(merged):
+        raise AssignmentError("no student has a targeted set to print")
+    target = out / "targeted.pdf"
+    merged.save(target)
+    merged.close()
+    return target
