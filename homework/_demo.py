@@ -13,9 +13,9 @@ the paper round trip (stage 2)::
                        code, read (OMR + OCR) and graded; unsure answers go to the review queue
     6 summarise        per student score, auto-graded vs review, and a check against the truth
 
-Steps 7-10 (:mod:`homework._demo_loop`) then run the loop from the item bank on the same class:
-a timed assignment within the 双减 cap, question papers, scans, and mastery per knowledge point.
-Targeted per-student homework (stage 4) will hang off the same sequence.
+Steps 7-11 (:mod:`homework._demo_loop`) then run the loop from the item bank on the same class:
+a timed assignment within the 双减 cap, question papers, scans, mastery per knowledge point, and
+each student's next set picked by that mastery (stage 4, with A/B/C tiers).
 It needs only the repository: the digits come from ``fixtures/handwriting``.
 """
 

@@ -1,4 +1,4 @@
-"""The demo's second half: the loop from the item bank, through paper, to mastery (stages 1-3).
+"""The demo's second half: the loop from the item bank, through paper, to mastery and targeted sets (stages 1-4).
 
 Runs after the paper round trip of :mod:`homework._demo`, on the same class, with the fixture bank
 (2,155 real Math23K/Ape210K problems tagged with knowledge points)::
@@ -9,6 +9,9 @@ Runs after the paper round trip of :mod:`homework._demo`, on the same class, wit
     9 answer_and_scan   students write answers in real handwriting; the sheets come back scanned
    10 update_mastery    graded answers -> response log -> BKT mastery per student x knowledge point,
                         the wrong-answer notebook (错题本), and the "minutes spent" they wrote
+   11 target_next_sets  the next day's set for each student, picked by that mastery from the bank
+                        (20 minutes on the same points and their prerequisites, under the cap: one
+                        student already has 45 minutes of Chinese), and the A/B/C tiers of the class
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BANK = FIXTURES / "bank" / "items.csv"
 KNOWLEDGE_POINTS = ("number.fraction", "number.decimal", "number.percent")
 DAY = dt.date(2026, 11, 23)
+NEXT_DAY = DAY + dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class LoopSummary:
     mastery: Any  # pandas frame: student x knowledge point -> p_correct
     wrong_answers: int
     minutes_spent: dict[str, float]
+    targeted: Any = None  # homework.TargetedHomework: each student's next set (step 11)
+    tiers: Any = None  # homework.TieredHomework: the same class in A/B/C tiers
 
 
 def teacher_assigns(students: list[str]) -> tuple[Any, Any, Any, str, str]:
@@ -89,7 +95,8 @@ def answer_and_scan(printed: Any, out: Path, seed: int) -> Any:
     return intake
 
 
-def update_mastery(bank: Any, assignment: Any, intake: Any, students: list[str]) -> tuple[Any, int, int, int, dict[str, float]]:
+def update_mastery(bank: Any, assignment: Any, intake: Any,
+                   students: list[str]) -> tuple[Any, int, int, int, dict[str, float], Any]:
     """Step 10: the graded answers update a BKT mastery model; the notebook collects wrong answers."""
     from homework._loop import mastery_table, minutes_spent, responses_from_answers, wrong_answers
     from recommender import BKT
@@ -100,15 +107,40 @@ def update_mastery(bank: Any, assignment: Any, intake: Any, students: list[str])
     table = mastery_table(model, students, KNOWLEDGE_POINTS)
     in_review = sum(a["grade_status"] == "needs_review" for a in answers)
     notebook = wrong_answers(answers, assignment, bank)
-    return table, len(log), in_review, len(notebook), minutes_spent(answers, assignment)
+    return table, len(log), in_review, len(notebook), minutes_spent(answers, assignment), model
+
+
+def target_next_sets(bank: Any, assignment: Any, intake: Any, model: Any, ledger: Any,
+                     students: list[str]) -> tuple[Any, Any]:
+    """Step 11: each student's next-day set from the mastery of step 10, and the class in tiers A/B/C.
+
+    The history (what each student did and got wrong on :data:`DAY`) keeps those items out and brings
+    wrong points back as review. The first student already has 45 minutes of Chinese the next day, so
+    the 双减 cap leaves 15 minutes for that student's set; the tiers (one sheet each, planned on a copy
+    of the ledger as the teacher's alternative) share the smallest budget.
+    """
+    from homework._assignments import Assignment, HomeworkLedger
+    from homework._targeting import TargetRequest, history_from_answers, targeted_homework, tiered_homework
+    from homework._taxonomy import taxonomy_graph
+
+    history = history_from_answers(intake.store.answers(assignment.id), bank, assignment=assignment, day=DAY)
+    ledger.assign(Assignment("g6-chinese-next", "chinese", 6, ("yw-reading",), (45.0,)), students[:1], NEXT_DAY)
+    tier_ledger = HomeworkLedger.from_json(ledger.to_json())
+    request = TargetRequest(subject="math", grade=6, knowledge_points=KNOWLEDGE_POINTS, minutes=20)
+    common = {"scope": request, "day": NEXT_DAY, "history": history, "graph": taxonomy_graph()}
+    targeted = targeted_homework(bank, model, students, ledger=ledger, assignment_id="g6-math-next", **common)
+    tiers = tiered_homework(bank, model, students, ledger=tier_ledger, assignment_id="g6-math-tier", **common)
+    return targeted, tiers
 
 
 def run_loop(spec: Any, out: Path, seed: int, timed: Any) -> LoopSummary:
-    """Steps 7-10 on the class of ``spec``; ``timed(name, fn, *args)`` runs and times each step."""
+    """Steps 7-11 on the class of ``spec``; ``timed(name, fn, *args)`` runs and times each step."""
     students = [s.id for s in spec.students]
-    bank, assignment, _ledger, cap, refused = timed("teacher_assigns", teacher_assigns, students)
+    bank, assignment, ledger, cap, refused = timed("teacher_assigns", teacher_assigns, students)
     printed = timed("print_homework", print_homework, bank, assignment, spec, out)
     intake = timed("answer_and_scan", answer_and_scan, printed, out, seed)
-    table, graded, review, wrong, minutes = timed("update_mastery", update_mastery, bank, assignment, intake, students)
+    table, graded, review, wrong, minutes, model = timed("update_mastery", update_mastery, bank, assignment, intake,
+                                                         students)
+    targeted, tiers = timed("target_next_sets", target_next_sets, bank, assignment, intake, model, ledger, students)
     return LoopSummary(assignment.id, len(assignment), assignment.total_minutes, cap, refused,
-                       (printed.questions, printed.sheets), graded, review, table, wrong, minutes)
+                       (printed.questions, printed.sheets), graded, review, table, wrong, minutes, targeted, tiers)

@@ -210,11 +210,11 @@ def _budgets(ledger: HomeworkLedger, students: Sequence[str], grade: int, minute
         already = sum(ledger.load(student, day).values())
         room = max(0.0, cap.minutes - already)
         if room >= minutes:
-            out[student] = (minutes, f"teacher's {minutes:g} min ({cap.describe()}; {already:g} min already set "
-                                     f"on {day.isoformat()})")
+            out[student] = (minutes, f"teacher's {minutes:g} min; {already:g} of the day's {cap.minutes:g} min "
+                                     "cap already set")
         else:
-            out[student] = (room, f"{room:g} min left under the cap ({cap.describe()}; {already:g} min already "
-                                  f"set on {day.isoformat()}), less than the teacher's {minutes:g} min")
+            out[student] = (room, f"{room:g} min left under the cap, less than the teacher's {minutes:g} min "
+                                  f"({cap.describe()}; {already:g} min already set on {day.isoformat()})")
     return out
 
 

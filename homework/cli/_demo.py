@@ -87,3 +87,23 @@ def _print_loop(loop: Any) -> None:
         spent = loop.minutes_spent.get(student)
         typer.echo("    " + f"{student:<10}" + "".join(f"{v:>18.2f}" for v in row)
                    + f"{spent if spent is not None else '-':>9}")
+    if loop.targeted is not None:
+        _print_targeted(loop.targeted, loop.tiers)
+
+
+def _print_targeted(targeted: Any, tiers: Any, shown: int = 2) -> None:
+    typer.echo(f"\nnext sets (stage 4, 个性作业) for {targeted.day}, picked by that mastery from the bank:")
+    typer.echo(f"    {'student':<10}{'items':>6}{'minutes':>9}  budget")
+    for student, mine in targeted.students.items():
+        items = len(mine.assignment) if mine.assignment else 0
+        typer.echo(f"    {student:<10}{items:>6}{mine.selection.total_minutes:>9g}  {mine.budget_reason}")
+    for student, mine in list(targeted.students.items())[:shown]:
+        typer.echo(f"  why {student} gets these items:")
+        for pick in mine.selection.picks:
+            typer.echo(f"    {pick.item_id:<12} {pick.purpose:<12} {pick.reason}")
+    for note in targeted.notes:
+        typer.echo(f"  note: {note}")
+    if tiers is not None:
+        sizes = ", ".join(f"{t} {len(tiers.students(t))} students / {a.total_minutes:g} min"
+                          for t, a in sorted(tiers.assignments.items()))
+        typer.echo(f"  or one sheet per tier (分层, A strongest, {tiers.budget:g} min each): {sizes}")

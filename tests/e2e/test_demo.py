@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ def summary(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 def test_every_step_runs_and_reports_progress(summary) -> None:  # noqa: ANN001
     result, steps = summary
     assert list(result.seconds) == ["load_class", "print_sheets", "fill_and_scan", "station_uploads", "receive_scans",
-                                    "teacher_assigns", "print_homework", "answer_and_scan", "update_mastery"]
+                                    "teacher_assigns", "print_homework", "answer_and_scan", "update_mastery",
+                                    "target_next_sets"]
     assert {"fill_and_scan", "receive_scans"} <= set(steps)
     assert result.pdf.read_bytes()[:5] == b"%PDF-"
     assert len(list((result.out / "scans").glob("*.jpg"))) == result.pages == 3
@@ -54,6 +56,35 @@ def test_the_loop_from_the_bank_reaches_mastery(summary) -> None:  # noqa: ANN00
     assert 0 <= loop.wrong_answers <= loop.answers_graded
 
 
+def test_each_student_gets_a_next_set_from_that_mastery_within_the_cap(summary) -> None:  # noqa: ANN001
+    result, _ = summary
+    loop = result.loop
+    targeted = loop.targeted
+    assert targeted.day == dt.date(2026, 11, 24) and list(targeted.students) == ["s2301", "s2302", "s2303"]
+    mastery = loop.mastery.set_index(["student_id", "knowledge_point"])["p_correct"]
+    for student, mine in targeted.students.items():
+        assert mine.assignment is not None and mine.assignment.tier == "targeted"
+        assert mine.assignment.id == f"g6-math-next-{student}"
+        # s2301 already has 45 min of Chinese that day: the 60 min cap leaves 15
+        assert mine.budget == (15 if student == "s2301" else 20)
+        assert mine.budget - 4 <= mine.assignment.total_minutes <= mine.budget
+        for pick in mine.selection.picks:
+            assert pick.reason.startswith(f"{pick.knowledge_point}: ") and "predicted success" in pick.reason
+            if (student, pick.knowledge_point) in mastery.index:
+                assert pick.mastery == pytest.approx(mastery[(student, pick.knowledge_point)], abs=1e-3)
+    picks = [p for mine in targeted.students.values() for p in mine.selection.picks]
+    reviews = [p for p in picks if p.purpose == "review"]
+    assert loop.wrong_answers > 0 and reviews  # what was wrong on the 23rd comes back, as another item
+    assert all("answered wrong on 2026-11-23" in p.reason for p in reviews)
+    levels = {s: tuple(mastery[s]) for s in targeted.students}
+    differ = [(a, b) for a in levels for b in levels if a < b and levels[a] != levels[b]]
+    assert differ and all(targeted.students[a].assignment.item_ids != targeted.students[b].assignment.item_ids
+                          for a, b in differ)
+    tiers = loop.tiers
+    assert sorted(tiers.tier_of.values()) == ["A", "B", "C"] and tiers.budget == 15
+    assert all(0 < a.total_minutes <= 15 for a in tiers.assignments.values())
+
+
 def test_cli_prints_the_summary(tmp_path: Path) -> None:
     out = tmp_path / "demo-out"
     run = CliRunner().invoke(app, ["demo", "--out", str(out), "--students", "2", "--seed", "9"])
@@ -61,4 +92,6 @@ def test_cli_prints_the_summary(tmp_path: Path) -> None:
     assert "g7-math-w03: 2 students, 2 pages" in run.output
     assert "bubble fields read right 16/16" in run.output
     assert "mastery (P(correct) next, BKT)" in run.output
+    assert "next sets (stage 4, 个性作业) for 2026-11-24" in run.output
+    assert "why s2301 gets these items:" in run.output and "or one sheet per tier" in run.output
     assert (out / "sheets.pdf").exists() and (out / "store").is_dir()

@@ -71,7 +71,7 @@ def test_every_student_gets_a_set_within_budget_with_reasons_recorded_in_the_led
         assert assignment is not None and assignment.id.endswith(f"-{student}") and assignment.tier == "targeted"
         assert assignment.item_ids == mine.selection.item_ids
         assert 20 - 4 <= assignment.total_minutes <= 20 == mine.budget
-        assert "teacher's 20 min" in mine.budget_reason
+        assert mine.budget_reason == "teacher's 20 min; 0 of the day's 60 min cap already set"
         assert ledger.load(student, DAY) == {"math": assignment.total_minutes}
         done = set(history.loc[history["student_id"] == student, "item_id"])
         assert not done & set(assignment.item_ids)  # nothing the student did in the last week
@@ -116,9 +116,8 @@ def test_the_cap_counts_every_subject_of_the_day(bank: ItemBank, model: BKT, his
     full.assign(Assignment("sx-1", "math", 5, ("m1",), (10.0,)), students[:1], DAY)
     squeezed = targeted_homework(bank, model, students[:2], scope=REQUEST, day=DAY, ledger=full, history=history)
     assert squeezed.students[students[0]].assignment is None and squeezed.students[students[0]].budget == 0
-    assert squeezed.notes == (f"{students[0]}: no set (0 min left under the cap (双减 grades 3-6: at most "
-                              f"60 min/day; 60 min already set on {DAY}), less than the teacher's 20 min; "
-                              "no item fits)",)
+    assert squeezed.notes == (f"{students[0]}: no set (0 min left under the cap, less than the teacher's 20 min "
+                              f"(双减 grades 3-6: at most 60 min/day; 60 min already set on {DAY}); no item fits)",)
     assert set(squeezed.assignments) == {students[1]}
     assert sum(full.load(students[0], DAY).values()) == 60
 
