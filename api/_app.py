@@ -6,8 +6,9 @@ from fastapi import Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from api._deps import require_key
-from api._routes import assignments, review, scans
+from api._routes import assignments, review, scans, targeted
 from api._settings import Settings
+from api._targeting import Targeting
 from homework import AssignmentError, HomeworkError, ReviewClosedError, UnknownAssignmentError
 from homework._intake import Intake
 from homework._store import ScanStore
@@ -30,7 +31,8 @@ def create_app(settings: Settings | None = None, *, intake: Intake | None = None
     app = FastAPI(title="homework-loop", version="0.1.0", dependencies=[Depends(require_key)])
     app.state.settings = settings
     app.state.intake = intake or Intake(ScanStore(settings.data_dir), ocr=settings.ocr_backend)
-    for router in (assignments, scans, review):
+    app.state.targeting = Targeting(settings)
+    for router in (assignments, scans, review, targeted):
         app.include_router(router)
 
     @app.exception_handler(HomeworkError)

@@ -1,4 +1,4 @@
-"""Routers: assignments (sheets), scans (uploads from scanner stations), review queue, answers."""
+"""Routers: assignments (sheets), scans (uploads from scanner stations), review queue, answers, targeted sets."""
 
 from __future__ import annotations
 
@@ -14,12 +14,18 @@ from api._schemas import (
     PageOutcomePublic,
     ResolveIn,
     ReviewItemPublic,
+    TargetedIn,
+    TargetedPublic,
     UploadReportPublic,
 )
+from api._targeting import TargetingDep
+from homework import history_from_answers, sheet_spec, targeted_homework, tiered_homework
+from homework._taxonomy import taxonomy_graph
 
 assignments = APIRouter(prefix="/assignments", tags=["assignments"])
 scans = APIRouter(prefix="/scans", tags=["scans"])
 review = APIRouter(prefix="/review", tags=["review"])
+targeted = APIRouter(prefix="/targeted", tags=["targeted homework"])
 
 
 @assignments.post("", status_code=status.HTTP_201_CREATED)
@@ -112,3 +118,26 @@ def resolve(intake: IntakeDep, review_id: int, body: ResolveIn) -> AnswerPublic:
     except KeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review item {review_id}") from exc
     return AnswerPublic(**{**row, "correct": None if row["correct"] is None else bool(row["correct"])})
+
+
+@targeted.post("")
+def targeted_sets(intake: IntakeDep, targeting: TargetingDep, body: TargetedIn) -> TargetedPublic:
+    """Each student's next set picked by mastery (stage 4), within the teacher's minutes and the 双减 cap
+    of that day; every set is recorded in the ledger and its answer sheet registered for scanning."""
+    bank = targeting.bank()
+    history = history_from_answers(intake.store.answers(), bank)
+    model, source = targeting.mastery(history)
+    request = body.request()
+    common: dict[str, Any] = {"scope": request, "day": body.day, "history": history, "graph": taxonomy_graph()}
+    with targeting.ledger() as ledger:
+        if body.tiers:
+            tiers = tiered_homework(bank, model, body.students, ledger=ledger, **common)
+            sheets = [(a, tiers.students(t)) for t, a in tiers.assignments.items()]
+            public = TargetedPublic.of_tiers(tiers, request, source)
+        else:
+            sets = targeted_homework(bank, model, body.students, ledger=ledger, **common)
+            sheets = [(a, [s]) for s, a in sets.assignments.items()]
+            public = TargetedPublic.of_students(sets, source)
+        for assignment, students in sheets:  # inside: a sheet that cannot be made leaves the ledger as it was
+            intake.register(sheet_spec(bank, assignment, [(s, s) for s in students]))
+    return public

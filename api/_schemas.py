@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from homework import TargetedHomework, TargetRequest, TieredHomework
+from recommender import Pick
 
 
 class PageOutcomePublic(BaseModel):
@@ -64,3 +70,86 @@ class AnswerPublic(BaseModel):
     grade_status: str
     grade_reason: str
     graded_by: str
+
+
+# ------------------------------------------------------------------- targeted homework (stage 4)
+
+
+SHEET_ID = r"^[A-Za-z0-9_.\-]{1,40}$"
+"""What an answer sheet allows as a student id (it goes into the QR code)."""
+
+
+class TargetedIn(BaseModel):
+    """A teacher's request for each student's next set (or one sheet per tier with ``tiers``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    students: list[Annotated[str, Field(pattern=SHEET_ID)]] = Field(min_length=1, max_length=10_000)
+    subject: str = Field("math", min_length=1)
+    grade: int = Field(ge=1, le=12, description="The class's grade: items up to it; its 双减 cap applies.")
+    knowledge_points: list[str] = Field(default_factory=list, description="Empty: every point of the subject.")
+    minutes: float = Field(gt=0, le=240, description="The teacher's minutes; less where the day's cap leaves less.")
+    day: dt.date = Field(description="The day the sets are for (the cap counts every subject of that day).")
+    test_date: dt.date | None = None
+    tiers: bool = Field(False, description="One sheet per tier (A strongest, B, C) instead of one per student.")
+
+    def request(self) -> TargetRequest:
+        return TargetRequest(subject=self.subject, grade=self.grade, knowledge_points=tuple(self.knowledge_points),
+                             minutes=self.minutes, test_date=self.test_date, tiers=self.tiers)
+
+
+class PickPublic(BaseModel):
+    item_id: str
+    knowledge_point: str
+    minutes: float
+    purpose: str = Field(description="learn, prerequisite, review, test or extend")
+    p_success: float
+    mastery: float
+    reason: str
+
+    @classmethod
+    def of(cls, pick: Pick) -> PickPublic:
+        return cls(**{name: getattr(pick, name) for name in cls.model_fields})
+
+
+class StudentSetPublic(BaseModel):
+    student_id: str
+    assignment_id: str | None = Field(description="Its answer sheet is registered: scans of it are graded.")
+    tier: str | None
+    item_ids: list[str]
+    minutes: float
+    budget: float
+    budget_reason: str
+    picks: list[PickPublic]
+
+
+class TargetedPublic(BaseModel):
+    day: dt.date
+    subject: str
+    grade: int
+    mastery_model: str = Field(description="Where the mastery came from.")
+    students: list[StudentSetPublic]
+    notes: list[str]
+
+    @classmethod
+    def of_students(cls, result: TargetedHomework, source: str) -> TargetedPublic:
+        rows = [StudentSetPublic(student_id=s, assignment_id=h.assignment.id if h.assignment else None, tier=None,
+                                 item_ids=list(h.selection.item_ids), minutes=h.selection.total_minutes,
+                                 budget=h.budget, budget_reason=h.budget_reason,
+                                 picks=[PickPublic.of(p) for p in h.selection.picks])
+                for s, h in result.students.items()]
+        return cls(day=result.day, subject=result.subject, grade=result.grade, mastery_model=source, students=rows,
+                   notes=list(result.notes))
+
+    @classmethod
+    def of_tiers(cls, result: TieredHomework, request: TargetRequest, source: str) -> TargetedPublic:
+        rows = []
+        for student, tier in result.tier_of.items():
+            chosen, assignment = result.selection.sets[tier], result.assignments.get(tier)
+            rows.append(StudentSetPublic(student_id=student, assignment_id=assignment.id if assignment else None,
+                                         tier=tier, item_ids=list(chosen.item_ids), minutes=chosen.total_minutes,
+                                         budget=result.budget, budget_reason=f"tier {tier}: one sheet of "
+                                         f"{result.budget:g} min for every tier (the smallest room under the cap)",
+                                         picks=[PickPublic.of(p) for p in chosen.picks]))
+        return cls(day=result.day, subject=request.subject, grade=request.grade, mastery_model=source,
+                   students=rows, notes=list(result.notes))

@@ -13,6 +13,10 @@ class Settings(BaseSettings):
 
     ``api_keys``: the keys scanner stations and teachers' platforms send in ``X-API-Key``; an empty
     list leaves the service open (a single machine on a school network, or tests).
+    ``bank``: the item bank file (CSV, JSON, JSONL or XLSX, as ``ItemBank.import_file`` reads) that
+    ``POST /targeted`` picks from; ``model``: a fitted mastery model saved with ``model.to_json()``
+    (BKT, IRT, HistoryBoost or BestLR). Without a model, BKT is fitted on the graded answers the
+    store holds (refitted when their number changes).
     """
 
     model_config = SettingsConfigDict(env_prefix="HOMEWORK_", env_file=".env", extra="ignore")
@@ -21,3 +25,5 @@ class Settings(BaseSettings):
     api_keys: list[str] = Field(default_factory=list)
     ocr_backend: str = "rapidocr"
     max_upload_mb: int = Field(200, ge=1)
+    bank: Path | None = None
+    model: Path | None = None

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ __all__ = [
     "TieredHomework",
     "history_from_answers",
     "item_pool",
+    "load_mastery_model",
     "print_targeted",
     "targeted_homework",
     "tiered_homework",
@@ -228,10 +230,12 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
     """Every student's next set for ``day``, recorded in ``ledger`` (a fresh one with the default caps
     when ``None``), so a second call the same day sees it.
 
-    ``mastery`` is a fitted :mod:`recommender` model or ``{student: {knowledge point: SkillMastery or
-    P(correct)}}``; ``history`` has ``student_id, item_id, correct, date`` rows
+    ``mastery`` is a fitted :mod:`recommender` model, ``{student: {knowledge point: SkillMastery or
+    P(correct)}}``, or ``None`` (no evidence yet: every point at selection's prior); ``history`` has ``student_id, item_id, correct, date`` rows
     (:func:`history_from_answers`); prerequisites come from ``graph`` or else ``bank.graph``.
-    ``minutes`` defaults to a :class:`TargetRequest`'s. Grades with a cap of 0 raise
+    ``minutes`` defaults to a :class:`TargetRequest`'s. Assignment ids are ``f"{assignment_id}-{student}"``
+    (a new ``subject-date-random`` base by default; the student's number instead of the id where the
+    whole would pass the 40 characters an answer sheet allows). Grades with a cap of 0 raise
     :class:`CapExceededError`; a student with no room left that day gets no set and a note.
     """
     scope, minutes, subject, grade = _resolve(scope, minutes)
@@ -240,19 +244,21 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
         raise AssignmentError("targeted homework needs at least one student")
     ledger = ledger if ledger is not None else HomeworkLedger()
     budgets = _budgets(ledger, students, grade, minutes, day)
+    mastery = {s: {} for s in students} if mastery is None else mastery
     sets = select_for_class(item_pool(bank), students, mastery, minutes={s: b for s, (b, _) in budgets.items()},
                             scope=scope, prerequisites=prerequisite_map(graph or bank.graph), history=history,
                             policy=policy, today=day)
-    base = assignment_id or f"{subject}-{day.strftime('%Y%m%d')}-t"
+    base = assignment_id or f"{subject[:8]}-{day.strftime('%Y%m%d')}-{uuid.uuid4().hex[:6]}"
     out, notes = {}, []
-    for student in students:
+    for number, student in enumerate(students, start=1):
         budget, why = budgets[student]
         chosen = sets[student]
         assignment = None
         if not chosen.picks:
             notes.append(f"{student}: no set ({why}; " + ("; ".join(chosen.notes) or "no item fits") + ")")
         else:
-            assignment = build_assignment(bank, list(chosen.item_ids), grade=grade, assignment_id=f"{base}-{student}",
+            name = f"{base}-{student}" if len(base) + len(student) < 40 else f"{base}-{number:04d}"
+            assignment = build_assignment(bank, list(chosen.item_ids), grade=grade, assignment_id=name,
                                           title=f"个性作业 targeted {subject} {day.isoformat()}", tier="targeted")
             ledger.assign(assignment, [student], day)
         out[student] = StudentHomework(student, assignment, chosen, budget, why)
@@ -280,10 +286,11 @@ def tiered_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, sc
     if not members:
         raise CapExceededError(f"no student has room under the cap on {day.isoformat()}: " + "; ".join(notes))
     budget = min(budgets[s][0] for s in members)
+    mastery = {s: {} for s in members} if mastery is None else mastery
     chosen = tiered_sets(item_pool(bank), members, mastery, minutes=budget, scope=scope,
                          prerequisites=prerequisite_map(graph or bank.graph), history=history, policy=policy,
                          today=day, tiers=tiers)
-    base = assignment_id or f"{subject}-{day.strftime('%Y%m%d')}-tier"
+    base = assignment_id or f"{subject[:8]}-{day.strftime('%Y%m%d')}-{uuid.uuid4().hex[:6]}"
     assignments = {}
     for tier, picked in chosen.sets.items():
         if not picked.picks:
@@ -333,6 +340,29 @@ def _fields_as_items(assignment_id: str, rows: list[Mapping[str, Any]], bank: It
     """A stand-in assignment whose items are the answered field ids (each a bank item id)."""
     ids = tuple(dict.fromkeys(str(a["field_id"]) for a in rows))
     return Assignment(assignment_id, "", 0, ids, tuple(float(m) for m in bank.minutes_of(list(ids))))
+
+
+MODEL_CLASSES = ("BKT", "IRT", "HistoryBoost", "BestLR")
+"""Mastery models :func:`load_mastery_model` can load (each has ``from_json``)."""
+
+
+def load_mastery_model(path: str | Path) -> Any:
+    """A fitted mastery model saved with ``model.to_json()``; the class is read from the file.
+
+    An unreadable file or one that is not such a model is a :class:`recommender.DataFormatError`.
+    """
+    import json
+
+    import recommender
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        name = json.loads(text).get("model")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise recommender.DataFormatError(f"{path}: field 'model': not a saved mastery model ({exc})") from exc
+    if name not in MODEL_CLASSES:
+        raise recommender.DataFormatError(f"{path}: field 'model': {name!r} is not one of {list(MODEL_CLASSES)}")
+    return getattr(recommender, name).from_json(text)
 
 
 # ------------------------------------------------------------------------------- printing

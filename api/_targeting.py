@@ -1,0 +1,94 @@
+"""What ``POST /targeted`` needs across requests: the item bank, a mastery model and the 双减 ledger.
+
+All are loaded lazily (nothing at import or app creation) and cached on the app::
+
+    bank     settings.bank, imported once; reloaded when the file changes (mtime)
+    model    settings.model (``model.to_json()``), loaded once per file version; without one, BKT
+             fitted on the store's graded answers and refitted when their number changes
+    ledger   data_dir/ledger.json: every targeted set the API assigned, so caps hold across requests
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import Depends, HTTPException, Request, status
+
+from api._settings import Settings
+from homework import HomeworkLedger, ItemBank
+from homework._targeting import load_mastery_model
+
+log = logging.getLogger(__name__)
+
+
+class Targeting:
+    """The bank, model and ledger of one app (thread-safe: routes run in a thread pool)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._ledger_lock = threading.Lock()
+        self._bank: tuple[Any, ItemBank] | None = None
+        self._model: tuple[Any, Any] | None = None
+        self._fitted: tuple[int, Any] | None = None
+
+    def bank(self) -> ItemBank:
+        """The configured item bank; 503 with what to set when there is none."""
+        path = self.settings.bank
+        if path is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                                "no item bank configured: set HOMEWORK_BANK to a CSV, JSON or XLSX item file")
+        if not Path(path).is_file():
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                                f"the item bank file HOMEWORK_BANK={path} does not exist")
+        key = (str(path), Path(path).stat().st_mtime_ns)
+        with self._lock:
+            if self._bank is None or self._bank[0] != key:
+                bank = ItemBank()
+                report = bank.import_file(path)
+                log.info("item bank %s: %d items (%d rows rejected)", path, len(bank), report.rejected)
+                self._bank = (key, bank)
+            return self._bank[1]
+
+    def mastery(self, history: pd.DataFrame) -> tuple[Any, str]:
+        """The mastery model and a line saying where it comes from (``None`` when there is no evidence)."""
+        path = self.settings.model
+        if path is not None:
+            key = (str(path), Path(path).stat().st_mtime_ns if Path(path).is_file() else None)
+            with self._lock:
+                if self._model is None or self._model[0] != key:
+                    self._model = (key, load_mastery_model(path))
+            return self._model[1], f"{type(self._model[1]).__name__} from {path}"
+        if history.empty:
+            return None, "no graded answers yet: every knowledge point at the prior"
+        with self._lock:
+            if self._fitted is None or self._fitted[0] != len(history):
+                from recommender import BKT
+
+                self._fitted = (len(history), BKT(random_state=0).fit(history))
+            return self._fitted[1], f"BKT fitted on {self._fitted[0]} graded answers in the store"
+
+    @contextmanager
+    def ledger(self) -> Iterator[HomeworkLedger]:
+        """The ledger, saved back to ``data_dir/ledger.json`` when the block succeeds (one request at a time)."""
+        path = Path(self.settings.data_dir) / "ledger.json"
+        with self._ledger_lock:
+            ledger = HomeworkLedger.from_json(path.read_text(encoding="utf-8")) if path.is_file() else HomeworkLedger()
+            yield ledger
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(ledger.to_json(), encoding="utf-8")
+            tmp.replace(path)
+
+
+def get_targeting(request: Request) -> Targeting:
+    return request.app.state.targeting
+
+
+TargetingDep = Annotated[Targeting, Depends(get_targeting)]

@@ -1,0 +1,155 @@
+"""``POST /targeted`` over the real fixture bank: mastery from a saved model, from scanned answers the
+store graded, or the prior; the 双减 ledger across requests; tiers; errors with a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from api import Settings, create_app
+from homework import HomeworkLedger, ItemBank, build_assignment, sheet_spec
+from homework._taxonomy import _PREREQUISITES
+from recommender import BKT, Curriculum, LearnerSimulator
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+BANK = FIXTURES / "bank" / "items.csv"
+KPS = ["number.fraction", "number.decimal", "number.percent"]
+DAY = "2026-11-24"
+
+
+def client_for(tmp_path: Path, **settings: object) -> TestClient:
+    return TestClient(create_app(Settings(data_dir=tmp_path / "data", **settings)))  # type: ignore[arg-type]
+
+
+def ask(client: TestClient, students: list[str], **overrides: object):  # noqa: ANN201
+    body = {"students": students, "grade": 6, "knowledge_points": KPS, "minutes": 20, "day": DAY, **overrides}
+    return client.post("/targeted", json=body)
+
+
+@pytest.fixture(scope="module")
+def bank() -> ItemBank:
+    bank = ItemBank()
+    bank.import_file(BANK)
+    return bank
+
+
+@pytest.fixture(scope="module")
+def saved_model(bank: ItemBank, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BKT]:
+    """BKT fitted on 6 simulated students (recommender.LearnerSimulator) answering 30 bank items each."""
+    frame = bank.frame
+    sim = LearnerSimulator(Curriculum.from_frame(frame, _PREREQUISITES, seed=0), n_students=6, seed=2)
+    items = np.flatnonzero(frame["knowledge_points"].str.contains("fraction|decimal|percent").to_numpy())
+    rng = np.random.default_rng(1)
+    rows = []
+    for j, student in enumerate(sim.students):
+        chosen = rng.choice(items, 30, replace=False)
+        correct, _ = sim.answer(j, chosen)
+        rows += [(student, frame["id"].iloc[i], tuple(frame["knowledge_points"].iloc[i].split(";")), float(ok), t)
+                 for t, (i, ok) in enumerate(zip(chosen, correct, strict=True))]
+    model = BKT(random_state=0).fit(pd.DataFrame(rows, columns=["student_id", "item_id", "skill_ids", "correct",
+                                                                "timestamp"]))
+    path = tmp_path_factory.mktemp("model") / "bkt.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    return path, model
+
+
+def test_without_a_bank_the_route_says_what_to_configure(tmp_path: Path) -> None:
+    response = ask(client_for(tmp_path), ["s1"])
+    assert response.status_code == 503 and "set HOMEWORK_BANK" in response.json()["detail"]
+    response = ask(client_for(tmp_path, bank=tmp_path / "nope.csv"), ["s1"])
+    assert response.status_code == 503 and "nope.csv does not exist" in response.json()["detail"]
+
+
+def test_with_no_answers_every_student_gets_a_set_at_the_prior_and_the_ledger_keeps_it(tmp_path: Path) -> None:
+    client = client_for(tmp_path, bank=BANK)
+    response = ask(client, ["s1", "s2", "s3"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mastery_model"] == "no graded answers yet: every knowledge point at the prior"
+    assert [s["student_id"] for s in body["students"]] == ["s1", "s2", "s3"] and body["notes"] == []
+    for mine in body["students"]:
+        assert 16 <= mine["minutes"] <= 20 == mine["budget"]
+        assert mine["item_ids"] == [p["item_id"] for p in mine["picks"]]
+        assert all(p["mastery"] == 0.5 and p["reason"].startswith(p["knowledge_point"]) for p in mine["picks"])
+        sheets = client.get(f"/assignments/{mine['assignment_id']}/sheets.pdf")
+        assert sheets.status_code == 200 and sheets.content.startswith(b"%PDF")
+    first = body["students"][0]
+
+    more = ask(client_for(tmp_path, bank=BANK), ["s1"], minutes=50).json()["students"][0]  # a new app, same data
+    assert more["budget"] == pytest.approx(60 - first["minutes"]) and "min left under the cap" in more["budget_reason"]
+    ledger = HomeworkLedger.from_json((tmp_path / "data" / "ledger.json").read_text(encoding="utf-8"))
+    assert sum(ledger.load("s1", dt.date(2026, 11, 24)).values()) == pytest.approx(first["minutes"] + more["minutes"])
+
+
+def test_a_saved_model_gives_each_student_their_mastery_and_a_newcomer_the_prior(
+        tmp_path: Path, saved_model: tuple[Path, BKT]) -> None:
+    path, model = saved_model
+    students = ["s0001", "s0002", "newcomer"]
+    body = ask(client_for(tmp_path, bank=BANK, model=path), students).json()
+    assert body["mastery_model"] == f"BKT from {path}"
+    for mine in body["students"]:
+        assert mine["picks"]
+        for pick in mine["picks"]:
+            expected = model.mastery(mine["student_id"], [pick["knowledge_point"]])[pick["knowledge_point"]]
+            assert pick["mastery"] == pytest.approx(expected.p_correct, abs=1e-4)
+    assert all("after 0 answers" in p["reason"] for p in body["students"][2]["picks"])
+    (tmp_path / "broken.json").write_text('{"model": "Unknown"}', encoding="utf-8")
+    broken = ask(client_for(tmp_path, bank=BANK, model=tmp_path / "broken.json"), students)
+    assert broken.status_code == 422 and "'Unknown' is not one of" in broken.json()["detail"]
+
+
+def test_scanned_answers_feed_the_model_and_are_not_repeated(tmp_path: Path, bank: ItemBank) -> None:
+    from scanning import DigitBank, generate_set, scanner
+
+    ids = bank.query(subject="math", grade=[5, 6], knowledge_points=KPS, type="numeric")["id"].tolist()[:4]
+    assignment = build_assignment(bank, ids, assignment_id="g6-fx")
+    spec = sheet_spec(bank, assignment, [("s1", "s1"), ("s2", "s2")])
+    client = client_for(tmp_path, bank=BANK)
+    assert client.post("/assignments", json=spec.model_dump(mode="json", exclude_none=True)).status_code == 201
+    pages = generate_set(spec, tmp_path / "scans", [scanner(200, 0)], DigitBank.load(FIXTURES / "handwriting" /
+                                                                                    "mnist_digits_500.npz"), seed=3)
+    files = [("files", (p.file, (tmp_path / "scans" / p.file).read_bytes(), "image/jpeg")) for p in pages]
+    assert client.post("/scans", files=files).status_code == 201
+    graded = [a for a in client.get("/assignments/g6-fx/answers").json()
+              if a["grade_status"] == "graded" and a["field_id"] in ids]
+    assert graded
+
+    body = ask(client, ["s1", "s2", "s3"]).json()
+    assert body["mastery_model"] == f"BKT fitted on {len(graded)} graded answers in the store"
+    answered = {s: {a["field_id"] for a in graded if a["student_id"] == s} for s in ("s1", "s2")}
+    for mine in body["students"]:
+        assert mine["item_ids"] and not set(mine["item_ids"]) & answered.get(mine["student_id"], set())
+    counted = [p for p in body["students"][0]["picks"] if p["knowledge_point"] in KPS]
+    assert counted and all("after 0 answers" not in p["reason"] for p in counted)
+    assert all("after 0 answers" in p["reason"] for p in body["students"][2]["picks"])
+
+
+def test_tiers_give_one_sheet_per_tier(tmp_path: Path, saved_model: tuple[Path, BKT]) -> None:
+    client = client_for(tmp_path, bank=BANK, model=saved_model[0])
+    students = [f"s000{i}" for i in range(1, 7)]
+    body = ask(client, students, tiers=True).json()
+    rows = {s["student_id"]: s for s in body["students"]}
+    assert sorted(s["tier"] for s in rows.values()) == ["A", "A", "B", "B", "C", "C"]
+    for tier in "ABC":
+        members = [s for s in rows.values() if s["tier"] == tier]
+        assert members[0]["item_ids"] == members[1]["item_ids"] and members[0]["minutes"] <= 20
+        assert members[0]["assignment_id"] == members[1]["assignment_id"]
+        spec = client.get(f"/assignments/{members[0]['assignment_id']}/missing-pages").json()
+        assert sorted(spec) == sorted(m["student_id"] for m in members)
+
+
+def test_bad_requests_get_a_message(tmp_path: Path) -> None:
+    client = client_for(tmp_path, bank=BANK)
+    grade_two = ask(client, ["s1"], grade=2)
+    assert grade_two.status_code == 422 and "grade 2 may not get written homework" in grade_two.json()["detail"]
+    unknown = ask(client, ["s1"], knowledge_points=["no.such.point"])
+    assert unknown.status_code == 422 and "no items in the pool" in unknown.json()["detail"]
+    assert ask(client, ["not a sheet id!"]).status_code == 422
+    assert not (tmp_path / "data" / "ledger.json").exists()
+    locked = client_for(tmp_path, bank=BANK, api_keys=["t-1"])
+    assert ask(locked, ["s1"]).status_code == 401
