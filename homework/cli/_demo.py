@@ -101,6 +101,8 @@ def _print_targeted(targeted: Any, tiers: Any, shown: int = 2) -> None:
         typer.echo(f"  why {student} gets these items:")
         for pick in mine.selection.picks:
             typer.echo(f"    {pick.item_id:<12} {pick.purpose:<12} {pick.reason}")
+        for note in mine.selection.notes:
+            typer.echo(f"    ({note})")
     for note in targeted.notes:
         typer.echo(f"  note: {note}")
     if tiers is not None:
