@@ -22,7 +22,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 from api._settings import Settings
 from homework import HomeworkLedger, ItemBank
-from homework._targeting import load_mastery_model
+from homework._targeting import load_mastery_model, mastery_from_history
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class Targeting:
         self._ledger_lock = threading.Lock()
         self._bank: tuple[Any, ItemBank] | None = None
         self._model: tuple[Any, Any] | None = None
-        self._fitted: tuple[int, Any] | None = None
+        self._fitted: tuple[int, Any, str] | None = None
 
     def bank(self) -> ItemBank:
         """The configured item bank; 503 with what to set when there is none."""
@@ -65,14 +65,10 @@ class Targeting:
                 if self._model is None or self._model[0] != key:
                     self._model = (key, load_mastery_model(path))
             return self._model[1], f"{type(self._model[1]).__name__} from {path}"
-        if history.empty:
-            return None, "no graded answers yet: every knowledge point at the prior"
         with self._lock:
             if self._fitted is None or self._fitted[0] != len(history):
-                from recommender import BKT
-
-                self._fitted = (len(history), BKT(random_state=0).fit(history))
-            return self._fitted[1], f"BKT fitted on {self._fitted[0]} graded answers in the store"
+                self._fitted = (len(history), *mastery_from_history(history))
+            return self._fitted[1], self._fitted[2]
 
     @contextmanager
     def ledger(self) -> Iterator[HomeworkLedger]:

@@ -6,7 +6,7 @@ Selection itself is :mod:`recommender` (plain data in and out); this module is t
     KnowledgeGraph  -->  {knowledge point: direct prerequisites}
     HomeworkLedger  -->  each student's budget = min(teacher's minutes, 双减 cap - minutes already set that day)
     select_for_class / tiered_sets (recommender)  -->  picks with reasons
-    picks  --build_assignment-->  one Assignment per student (tier "targeted") or per tier, recorded in the ledger
+    picks  -->  one Assignment per student (tier "targeted") or per tier, recorded in the ledger
 
 A student whose day is already full gets no set and a note; grades 1-2 (no written homework) are
 refused with :class:`CapExceededError`. :func:`history_from_answers` turns graded answers from the
@@ -34,7 +34,7 @@ import datetime as dt
 import logging
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from homework._assignments import Assignment, HomeworkLedger, build_assignment
+from homework._assignments import Assignment, HomeworkLedger
 from homework._bank import ItemBank
 from homework._errors import AssignmentError, CapExceededError
 from homework._graph import KnowledgeGraph
@@ -64,6 +64,7 @@ __all__ = [
     "history_from_answers",
     "item_pool",
     "load_mastery_model",
+    "mastery_from_history",
     "print_targeted",
     "targeted_homework",
     "tiered_homework",
@@ -226,7 +227,8 @@ def _budgets(ledger: HomeworkLedger, students: Sequence[str], grade: int, minute
 def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, scope: Scope | TargetRequest,
                       day: dt.date, minutes: float | None = None, ledger: HomeworkLedger | None = None,
                       history: pd.DataFrame | None = None, policy: SelectionPolicy = DEFAULT_POLICY,
-                      graph: KnowledgeGraph | None = None, assignment_id: str | None = None) -> TargetedHomework:
+                      graph: KnowledgeGraph | None = None, assignment_id: str | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> TargetedHomework:
     """Every student's next set for ``day``, recorded in ``ledger`` (a fresh one with the default caps
     when ``None``), so a second call the same day sees it.
 
@@ -235,7 +237,8 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
     (:func:`history_from_answers`); prerequisites come from ``graph`` or else ``bank.graph``.
     ``minutes`` defaults to a :class:`TargetRequest`'s. Assignment ids are ``f"{assignment_id}-{student}"``
     (a new ``subject-date-random`` base by default; the student's number instead of the id where the
-    whole would pass the 40 characters an answer sheet allows). Grades with a cap of 0 raise
+    whole would pass the 40 characters an answer sheet allows). ``progress(done, total)`` is called
+    every 500 students. Grades with a cap of 0 raise
     :class:`CapExceededError`; a student with no room left that day gets no set and a note.
     """
     scope, minutes, subject, grade = _resolve(scope, minutes)
@@ -245,9 +248,10 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
     ledger = ledger if ledger is not None else HomeworkLedger()
     budgets = _budgets(ledger, students, grade, minutes, day)
     mastery = {s: {} for s in students} if mastery is None else mastery
-    sets = select_for_class(item_pool(bank), students, mastery, minutes={s: b for s, (b, _) in budgets.items()},
+    pool = item_pool(bank)
+    sets = select_for_class(pool, students, mastery, minutes={s: b for s, (b, _) in budgets.items()},
                             scope=scope, prerequisites=prerequisite_map(graph or bank.graph), history=history,
-                            policy=policy, today=day)
+                            policy=policy, today=day, progress=progress)
     base = assignment_id or f"{subject[:8]}-{day.strftime('%Y%m%d')}-{uuid.uuid4().hex[:6]}"
     out, notes = {}, []
     for number, student in enumerate(students, start=1):
@@ -258,8 +262,7 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
             notes.append(f"{student}: no set ({why}; " + ("; ".join(chosen.notes) or "no item fits") + ")")
         else:
             name = f"{base}-{student}" if len(base) + len(student) < 40 else f"{base}-{number:04d}"
-            assignment = build_assignment(bank, list(chosen.item_ids), grade=grade, assignment_id=name,
-                                          title=f"个性作业 targeted {subject} {day.isoformat()}", tier="targeted")
+            assignment = _assignment(pool, chosen, name, grade, "targeted", f"个性作业 {subject} {day.isoformat()}")
             ledger.assign(assignment, [student], day)
         out[student] = StudentHomework(student, assignment, chosen, budget, why)
     log.info("targeted homework for %d students on %s: %d sets", len(students), day, len(out) - len(notes))
@@ -287,7 +290,8 @@ def tiered_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, sc
         raise CapExceededError(f"no student has room under the cap on {day.isoformat()}: " + "; ".join(notes))
     budget = min(budgets[s][0] for s in members)
     mastery = {s: {} for s in members} if mastery is None else mastery
-    chosen = tiered_sets(item_pool(bank), members, mastery, minutes=budget, scope=scope,
+    pool = item_pool(bank)
+    chosen = tiered_sets(pool, members, mastery, minutes=budget, scope=scope,
                          prerequisites=prerequisite_map(graph or bank.graph), history=history, policy=policy,
                          today=day, tiers=tiers)
     base = assignment_id or f"{subject[:8]}-{day.strftime('%Y%m%d')}-{uuid.uuid4().hex[:6]}"
@@ -296,12 +300,20 @@ def tiered_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, sc
         if not picked.picks:
             notes.append(f"tier {tier}: no set ({'; '.join(picked.notes) or 'no item fits'})")
             continue
-        assignments[tier] = build_assignment(bank, list(picked.item_ids), grade=grade,
-                                             assignment_id=f"{base}-{tier}", tier=tier,
-                                             title=f"分层作业 tier {tier} {subject} {day.isoformat()}")
+        assignments[tier] = _assignment(pool, picked, f"{base}-{tier}", grade, tier,
+                                        f"分层作业 {tier} {subject} {day.isoformat()}")
         ledger.assign(assignments[tier], [str(s) for s in chosen.students(tier)], day)
     tier_of = {str(s): t for s, t in chosen.tier_of.items()}
     return TieredHomework(day, assignments, tier_of, chosen, budget, tuple(notes))
+
+
+def _assignment(pool: ItemPool, chosen: TargetedSet, assignment_id: str, grade: int, tier: str,
+                title: str) -> Assignment:
+    """The picks as an :class:`Assignment`, from the pool's arrays (no bank lookups: 1 ms a student less)."""
+    positions = pool.positions(chosen.item_ids)
+    kps = tuple(dict.fromkeys(kp for pos in positions.tolist() for kp in pool.knowledge_points_of(pos)))
+    return Assignment(assignment_id, str(pool.subjects[positions[0]]), grade, chosen.item_ids,
+                      tuple(p.minutes for p in chosen.picks), title, tier, kps)
 
 
 # ------------------------------------------------------------------------------- history
@@ -365,27 +377,42 @@ def load_mastery_model(path: str | Path) -> Any:
     return getattr(recommender, name).from_json(text)
 
 
+def mastery_from_history(history: pd.DataFrame) -> tuple[Any, str]:
+    """BKT fitted on ``history`` (:func:`history_from_answers`) and a line saying so; ``(None, ...)`` when
+    there is no graded answer yet (selection then starts every point at its prior)."""
+    from recommender import BKT
+
+    if history.empty:
+        return None, "no graded answers yet: every knowledge point at the prior"
+    return BKT(random_state=0).fit(history), f"BKT fitted on {len(history)} graded answers"
+
+
 # ------------------------------------------------------------------------------- printing
 
 
 def print_targeted(bank: ItemBank, homework: TargetedHomework, out_dir: str | Path, *,
-                   names: Mapping[str, str] | None = None, class_name: str = "") -> Path:
+                   names: Mapping[str, str] | None = None, class_name: str = "",
+                   progress: Callable[[int, int], None] | None = None) -> Path:
     """Print every student's set (question paper, then answer sheet) into ``out_dir/<student>/`` and merge
-    them into ``out_dir/targeted.pdf``, one document a teacher prints; returns its path."""
+    them into ``out_dir/targeted.pdf``, one document a teacher prints; returns its path.
+    ``progress(done, total)`` is called after each student."""
     import pypdfium2 as pdfium
 
     from homework._printing import print_assignment
 
     out = Path(out_dir)
+    todo = homework.assignments
+    if not todo:
+        raise AssignmentError("no student has a targeted set to print")
     merged = pdfium.PdfDocument.new()
-    for student, assignment in homework.assignments.items():
+    for done, (student, assignment) in enumerate(todo.items(), start=1):
         person = {"id": student, "name": (names or {}).get(student, student)}
         printed = print_assignment(bank, assignment, [person], out / student, class_name=class_name, combined=True)
         part = pdfium.PdfDocument(printed.combined or out / student / "combined.pdf")
         merged.import_pages(part)
         part.close()
-    if not len(merged):
-        raise AssignmentError("no student has a targeted set to print")
+        if progress is not None:
+            progress(done, len(todo))
     target = out / "targeted.pdf"
     merged.save(target)
     merged.close()

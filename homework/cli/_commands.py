@@ -7,5 +7,6 @@ from homework.cli import (
     _demo,  # noqa: F401
     _scan,  # noqa: F401
     _sheets,  # noqa: F401
+    _target,  # noqa: F401
     _version,  # noqa: F401
 )

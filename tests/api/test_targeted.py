@@ -120,7 +120,7 @@ def test_scanned_answers_feed_the_model_and_are_not_repeated(tmp_path: Path, ban
     assert graded
 
     body = ask(client, ["s1", "s2", "s3"]).json()
-    assert body["mastery_model"] == f"BKT fitted on {len(graded)} graded answers in the store"
+    assert body["mastery_model"] == f"BKT fitted on {len(graded)} graded answers"
     answered = {s: {a["field_id"] for a in graded if a["student_id"] == s} for s in ("s1", "s2")}
     for mine in body["students"]:
         assert mine["item_ids"] and not set(mine["item_ids"]) & answered.get(mine["student_id"], set())

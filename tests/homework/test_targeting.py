@@ -13,7 +13,7 @@ import pandas as pd
 import pypdfium2 as pdfium
 import pytest
 
-from homework import Assignment, AssignmentError, CapExceededError, HomeworkLedger, ItemBank
+from homework import Assignment, AssignmentError, CapExceededError, HomeworkLedger, ItemBank, build_assignment
 from homework._targeting import TargetRequest, item_pool, print_targeted, targeted_homework, tiered_homework
 from homework._taxonomy import _PREREQUISITES, taxonomy_graph
 from recommender import BKT, Curriculum, LearnerSimulator, Scope
@@ -78,6 +78,9 @@ def test_every_student_gets_a_set_within_budget_with_reasons_recorded_in_the_led
         assignment = mine.assignment
         assert assignment is not None and assignment.id.endswith(f"-{student}") and assignment.tier == "targeted"
         assert assignment.item_ids == mine.selection.item_ids
+        same = build_assignment(bank, list(assignment.item_ids), grade=5)  # what the bank says of those items
+        assert (assignment.subject, assignment.minutes, set(assignment.knowledge_points)) == (
+            same.subject, same.minutes, set(same.knowledge_points))
         assert 20 - 4 <= assignment.total_minutes <= 20 == mine.budget
         assert mine.budget_reason == "teacher's 20 min; 0 of the day's 60 min cap already set"
         assert ledger.load(student, DAY) == {"math": assignment.total_minutes}

@@ -1,0 +1,43 @@
+"""``homework target`` on the fixture bank: sets with reasons, the ledger, JSON, the merged PDF, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from typer.testing import CliRunner
+
+from homework import HomeworkLedger
+from homework.cli import _commands  # noqa: F401  (registers every command)
+from homework.cli._app import app
+
+BANK = Path(__file__).resolve().parents[2] / "fixtures" / "bank" / "items.csv"
+BASE = ["target", "--bank", str(BANK), "--grade", "6", "--kp", "number.fraction", "--kp", "number.percent",
+        "--day", "2026-11-24"]
+
+
+def test_target_shows_reasons_records_the_ledger_and_prints_one_pdf(tmp_path: Path) -> None:
+    ledger, out, folder = tmp_path / "ledger.json", tmp_path / "sets.json", tmp_path / "print"
+    run = CliRunner().invoke(app, [*BASE, "--student", "s1:王芳", "--student", "s2", "--minutes", "8",
+                                   "--ledger", str(ledger), "--out", str(out), "--print", str(folder)])
+    assert run.exit_code == 0, run.output
+    assert "mastery: no graded answers yet" in run.output
+    assert "s1: " in run.output and "teacher's 8 min" in run.output and "predicted success" in run.output
+    sets = json.loads(out.read_text(encoding="utf-8"))["students"]
+    assert set(sets) == {"s1", "s2"} and all(0 < s["minutes"] <= 8 and s["reasons"] for s in sets.values())
+    recorded = HomeworkLedger.from_json(ledger.read_text(encoding="utf-8"))
+    assert sum(recorded.load("s1", dt.date(2026, 11, 24)).values()) == sets["s1"]["minutes"]
+    pdf = pdfium.PdfDocument(folder / "targeted.pdf")
+    assert len(pdf) >= 4 and "王芳" in pdf[0].get_textpage().get_text_range()
+
+    again = CliRunner().invoke(app, [*BASE, "--student", "s1", "--minutes", "60", "--ledger", str(ledger)])
+    assert again.exit_code == 0 and f"{60 - sets['s1']['minutes']:g} min left under the cap" in again.output
+
+
+def test_target_refuses_grade_two_and_a_missing_store(tmp_path: Path) -> None:
+    run = CliRunner().invoke(app, [*BASE, "--grade", "2", "--student", "s1"])
+    assert run.exit_code == 2 and "grade 2 may not get written homework" in run.output
+    run = CliRunner().invoke(app, [*BASE, "--student", "s1", "--store", str(tmp_path / "nope")])
+    assert run.exit_code == 2 and "no scan store at" in run.output
