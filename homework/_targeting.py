@@ -34,6 +34,7 @@ import datetime as dt
 import logging
 import uuid
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,6 +199,16 @@ def _resolve(scope: Scope | TargetRequest, minutes: float | None) -> tuple[Scope
     return scope, float(minutes), scope.subject, int(scope.grade)
 
 
+def _unique(students: Sequence[str]) -> list[str]:
+    ids = [str(s) for s in students]
+    if not ids:
+        raise AssignmentError("targeted homework needs at least one student")
+    repeated = sorted(s for s, n in Counter(ids).items() if n > 1)
+    if repeated:
+        raise AssignmentError(f"student(s) {repeated[:10]} appear more than once")
+    return ids
+
+
 def _budgets(ledger: HomeworkLedger, students: Sequence[str], grade: int, minutes: float,
              day: dt.date) -> dict[str, tuple[float, str]]:
     """Each student's minutes for the set and why: the teacher's minutes or what the cap leaves."""
@@ -233,8 +244,9 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
     when ``None``), so a second call the same day sees it.
 
     ``mastery`` is a fitted :mod:`recommender` model, ``{student: {knowledge point: SkillMastery or
-    P(correct)}}``, or ``None`` (no evidence yet: every point at selection's prior); ``history`` has ``student_id, item_id, correct, date`` rows
-    (:func:`history_from_answers`); prerequisites come from ``graph`` or else ``bank.graph``.
+    P(correct)}}``, or ``None`` (no evidence yet: every point at selection's prior); ``history`` has
+    ``student_id, item_id, correct, date`` rows (:func:`history_from_answers`); prerequisites come from
+    ``graph`` or else ``bank.graph``.
     ``minutes`` defaults to a :class:`TargetRequest`'s. Assignment ids are ``f"{assignment_id}-{student}"``
     (a new ``subject-date-random`` base by default; the student's number instead of the id where the
     whole would pass the 40 characters an answer sheet allows). ``progress(done, total)`` is called
@@ -242,9 +254,7 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
     :class:`CapExceededError`; a student with no room left that day gets no set and a note.
     """
     scope, minutes, subject, grade = _resolve(scope, minutes)
-    students = [str(s) for s in students]
-    if not students:
-        raise AssignmentError("targeted homework needs at least one student")
+    students = _unique(students)
     ledger = ledger if ledger is not None else HomeworkLedger()
     budgets = _budgets(ledger, students, grade, minutes, day)
     mastery = {s: {} for s in students} if mastery is None else mastery
@@ -282,7 +292,7 @@ def tiered_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, sc
     """
     scope, minutes, subject, grade = _resolve(scope, minutes)
     ledger = ledger if ledger is not None else HomeworkLedger()
-    budgets = _budgets(ledger, [str(s) for s in students], grade, minutes, day)
+    budgets = _budgets(ledger, _unique(students), grade, minutes, day)
     full = [s for s, (b, _) in budgets.items() if b <= 0]
     notes = [f"{s}: no set ({budgets[s][1]})" for s in full]
     members = [s for s in budgets if s not in full]

@@ -140,6 +140,8 @@ def test_grade_two_gets_no_written_homework(bank: ItemBank, model: BKT, students
         targeted_homework(bank, model, students, scope=REQUEST.model_copy(update={"grade": 2}), day=DAY)
     with pytest.raises(AssignmentError, match="subject and the class's grade"):
         targeted_homework(bank, model, students, scope=Scope(knowledge_points=KPS), minutes=20, day=DAY)
+    with pytest.raises(AssignmentError, match=r"student\(s\) \['s0001'\] appear more than once"):
+        targeted_homework(bank, model, ["s0001", "s0002", "s0001"], scope=REQUEST, day=DAY)
     with pytest.raises(AssignmentError, match="positive number of minutes"):
         targeted_homework(bank, model, students, scope=Scope(subject="math", grade=5), day=DAY)
 
