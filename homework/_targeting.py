@@ -25,7 +25,7 @@ refused with :class:`CapExceededError`. :func:`history_from_answers` turns grade
 >>> {s: (h.budget, h.assignment.item_ids) for s, h in sets.students.items()}
 {'s1': (6.0, ('q0', 'q1')), 's2': (9.0, ('q5', 'q4', 'q3'))}
 >>> sets.students["s1"].selection.picks[0].reason
-'number.fraction: mastery 0.50 ± 0.25 after 0 answers, below 0.80; prerequisites mastered; predicted success 0.77'
+'number.fraction: mastery 0.50 ± 0.25 after 0 answers, below 0.80; no prerequisites; predicted success 0.77'
 """
 
 from __future__ import annotations

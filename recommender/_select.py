@@ -24,10 +24,10 @@ package passes the smaller of the teacher's minutes and what the 双减 cap leav
 ...                       today=dt.date(2026, 11, 23))
 >>> [(p.item_id, p.purpose) for p in chosen.picks]
 [('q4', 'learn'), ('q5', 'learn')]
->>> for pick in chosen.picks:
-...     print(pick.reason)
-mul: mastery 0.45 ± 0.10 after 6 answers, below 0.80; prerequisites mastered; predicted success 0.73
-mul: mastery 0.45 ± 0.10 after 6 answers, below 0.80; prerequisites mastered; predicted success 0.60 (no unused item in the 0.60-0.85 band)
+>>> print(chosen.picks[0].reason)
+mul: mastery 0.45 ± 0.10 after 6 answers, below 0.80; prerequisites ready (each 0.50 or more); predicted success 0.73
+>>> chosen.picks[1].reason.endswith("predicted success 0.60 (no unused item in the 0.60-0.85 band)")
+True
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -72,6 +72,8 @@ class SelectionPolicy:
     band: tuple[float, float] = (0.6, 0.85)
     mastery_threshold: float = 0.8
     ready_threshold: float = 0.5
+    uncertainty_weight: float = 0.5
+    proportional: bool = True
     priority: Literal["gap", "learnable"] = "learnable"
     recent_days: int = 14
     review_intervals: tuple[int, ...] = (1, 3, 7, 14, 30)
@@ -227,6 +229,15 @@ class _State:
     n: np.ndarray
 
 
+class _Target(NamedTuple):
+    """A knowledge point to deal items to, why, the point it unblocks, and its share of the minutes."""
+
+    code: int
+    purpose: Purpose
+    target: int | None = None
+    weight: float = 1.0
+
+
 @dataclass(frozen=True)
 class _Past:
     """One student's answers: pool positions, correctness and day numbers (days since 1970)."""
@@ -344,12 +355,12 @@ class _Context:
         picker = _Picker(self, state, past, budget, rng)
         picker.notes += notes
         learn = self._learning_targets(state)
-        active = {code for code, _, _ in learn}
-        reviews = [r for r in self._reviews(state, past) if r[0] not in active]
+        active = {t.code for t in learn}
+        reviews = [r for r in self._reviews(state, past) if r.code not in active]
         picker.fill(reviews, self.policy.review_share * budget)
         if not learn:
             picker.notes.append("every knowledge point in scope is mastered: harder items to extend")
-            learn = [(c, "extend", None) for c in self.scope_codes if self.tables[int(c)].positions.size]
+            learn = [_Target(int(c), "extend") for c in self.scope_codes if self.tables[int(c)].positions.size]
         picker.fill(learn, budget)
         used = [state.std[self.pool._kp_code[p.knowledge_point]] for p in picker.picks]
         confidence = float(np.clip(1 - 2 * np.mean(used), 0, 1)) if used else 0.0
@@ -380,7 +391,7 @@ class _Context:
                 return self._route(state, pre, depth + 1)
         return code
 
-    def _learning_targets(self, state: _State) -> list[tuple[int, Purpose, int | None]]:
+    def _learning_targets(self, state: _State) -> list[_Target]:
         thr, urgent = self.policy.mastery_threshold, self._test_soon()
         best: dict[int, tuple[float, Purpose, int | None]] = {}
         for code in (int(c) for c in self.scope_codes):
@@ -393,18 +404,19 @@ class _Context:
             else:  # expected gain: most where the point is half learned and its prerequisites are known
                 ready = min((state.p[q] for q in self.prereqs.get(route, [])), default=1.0)
                 need = 4 * p * (1 - p) * ready
-            priority = need + 0.5 * state.std[route] + (0.3 if urgent and code in self.test_codes else 0)
+            priority = need + self.policy.uncertainty_weight * state.std[route] + (0.3 if urgent and code in self.test_codes else 0)
             purpose: Purpose = "learn" if route == code else "prerequisite"
             if self.tables[route].positions.size and priority > best.get(route, (-np.inf,))[0]:
                 best[route] = (priority, purpose, None if route == code else code)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[: self.policy.max_points]
-        return [(code, purpose, target) for code, (_, purpose, target) in ranked]
+        return [_Target(code, purpose, target, max(float(priority), 0.05) if self.policy.proportional else 1.0)
+                for code, (priority, purpose, target) in ranked]
 
     def _test_soon(self) -> bool:
         return self.scope.test_date is not None and 0 <= _day(self.scope.test_date) - self.today \
             <= self.policy.test_window_days
 
-    def _reviews(self, state: _State, past: _Past) -> list[tuple[int, Purpose, int | None]]:
+    def _reviews(self, state: _State, past: _Past) -> list[_Target]:
         """Due reviews, most overdue first: wrong points on their spaced schedule, then test prep."""
         if not past.pos.size or self.policy.review_share == 0:
             return []
@@ -427,7 +439,7 @@ class _Context:
             elif code in self.test_codes and self._test_soon() and since_practice >= self.policy.test_review_days:
                 due.append((since_practice - self.policy.test_review_days - 100, code, "test"))
         due.sort(key=lambda d: -d[0])
-        return [(code, purpose, None) for _, code, purpose in due]
+        return [_Target(code, purpose) for _, code, purpose in due]
 
 
 def _ancestors(codes: Iterable[int], prereqs: Mapping[int, list[int]]) -> set[int]:
@@ -456,14 +468,20 @@ class _Picker:
         self.last_wrong = {int(pos): int(day) for pos, day in zip(past.pos[past.correct < 0.5],
                                                                   past.day[past.correct < 0.5], strict=True)}
 
-    def fill(self, targets: list[tuple[int, Purpose, int | None]], minutes: float) -> None:
-        """Round-robin over ``targets`` until ``minutes`` (of the set's total) are used or nothing fits."""
+    def fill(self, targets: list[_Target], minutes: float) -> None:
+        """Deal items to ``targets`` until ``minutes`` (of the set's total) are used or nothing fits: the next
+        item goes to the target with the highest ``weight / (1 + items it has)`` (round-robin when the
+        weights are equal), so minutes are shared in proportion to the weights and every target gets some."""
         limit = min(minutes, self.remaining + self.spent())
-        live = list(targets)
+        live = dict(enumerate(targets))
+        given = [0] * len(targets)
         while live:
-            for target in list(live):
-                if not self._pick(*target, limit - self.spent()):
-                    live.remove(target)
+            j = max(live, key=lambda k: (targets[k].weight / (1 + given[k]), -k))
+            t = live[j]
+            if self._pick(t.code, t.purpose, t.target, limit - self.spent()):
+                given[j] += 1
+            else:
+                del live[j]
 
     def spent(self) -> float:
         return float(sum(p.minutes for p in self.picks))
@@ -507,9 +525,12 @@ class _Picker:
         m, sd, n = float(st.p[code]), float(st.std[code]), int(st.n[code])
         level = f"mastery {m:.2f} ± {sd:.2f} after {n} answers"
         if purpose == "learn":
-            why = f"{level}, below {thr:.2f}; prerequisites mastered"
+            pres = ctx.prereqs.get(code, [])
+            why = f"{level}, below {thr:.2f}; " + (
+                f"prerequisites ready (each {ctx.policy.ready_threshold:.2f} or more)" if pres else "no prerequisites")
         elif purpose == "prerequisite":
-            why = f"prerequisite of {ctx.names[target or code]} (mastery {st.p[target or code]:.2f}); {level}, below {thr:.2f}"
+            why = (f"prerequisite of {ctx.names[target or code]} (mastery {st.p[target or code]:.2f}); {level}, "
+                   f"below {ctx.policy.ready_threshold:.2f}: learn this first")
         elif purpose == "review":
             why = f"review: answered wrong on {self._last_wrong_date(code)}; {level}; a different item"
         elif purpose == "test":

@@ -200,3 +200,21 @@ def test_bad_input_is_named(pool: ItemPool, bank: pd.DataFrame) -> None:
         ItemPool.from_frame(bank.drop(columns="minutes"))
     with pytest.raises(DataFormatError, match="must be >= 0"):
         select_items(pool, "s", mastery(), minutes=-5)
+
+
+def test_latest_results_correct_an_optimistic_model(pool: ItemPool, bank: pd.DataFrame) -> None:
+    scope = Scope(subject="math", grade=6, knowledge_points=("number.fraction",))
+    optimistic = mastery(number_fraction=0.7)
+    fresh = select_items(pool, "s1", optimistic, minutes=20, scope=scope, prerequisites=PREREQS, today=TODAY)
+    easy = bank.loc[(bank["knowledge_points"] == "number.fraction") & (bank["difficulty"] <= 2), "id"].iloc[:30]
+    failed = pd.DataFrame({"item_id": easy, "correct": 0, "date": TODAY - dt.timedelta(days=20)})
+    corrected = select_items(pool, "s1", optimistic, minutes=20, scope=scope, prerequisites=PREREQS,
+                             history=failed, today=TODAY)
+    assert fresh.mastery_shift == 0 and corrected.mastery_shift < -1
+    assert any("moved by" in note for note in corrected.notes)
+    ease = {name: pool.easiness[pool.positions(s.item_ids)].mean() for name, s in (("fresh", fresh),
+                                                                                   ("corrected", corrected))}
+    assert ease["corrected"] > ease["fresh"] + 0.3
+    off = select_items(pool, "s1", optimistic, minutes=20, scope=scope, prerequisites=PREREQS, history=failed,
+                       today=TODAY, policy=SelectionPolicy(calibration_window=0))
+    assert off.mastery_shift == 0
