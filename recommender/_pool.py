@@ -61,6 +61,31 @@ class KPItems:
     easiness: np.ndarray  # ascending
 
 
+class ScopedItems:
+    """One scope's items per knowledge-point code (a subject and grade range): a point's items are
+    filtered and sorted by easiness the first time selection asks for them, so a scope of a few points
+    over a 700,000-item pool costs milliseconds, not a pass over every point."""
+
+    def __init__(self, pool: ItemPool, keep: np.ndarray) -> None:
+        self._pool, self._keep = pool, keep
+        entries = keep[np.repeat(np.arange(len(pool)), np.diff(pool.kp_ptr))]
+        self.counts = np.bincount(pool.kp_idx[entries], minlength=len(pool.kp_names))
+        self._cache: dict[int, KPItems] = {}
+
+    def __getitem__(self, code: int) -> KPItems:
+        found = self._cache.get(code)
+        if found is None:
+            items = self._pool._kp_items[code]
+            items = items[self._keep[items]]
+            order = np.argsort(self._pool.easiness[items], kind="stable")
+            found = self._cache[code] = KPItems(items[order], self._pool.easiness[items[order]])
+        return found
+
+    def has(self, code: int) -> bool:
+        """Whether the scope holds any item of this point."""
+        return bool(self.counts[code] > 0)
+
+
 @dataclass
 class ItemPool:
     """Items as arrays: what selection needs of a bank, built once and shared by every student.
@@ -83,7 +108,7 @@ class ItemPool:
     _pos: dict[Hashable, int] = field(default_factory=dict, repr=False)
     _kp_code: dict[str, int] = field(default_factory=dict, repr=False)
     _kp_items: list[np.ndarray] = field(default_factory=list, repr=False)
-    _scopes: dict[tuple[Any, ...], dict[int, KPItems]] = field(default_factory=dict, repr=False)
+    _scopes: dict[tuple[Any, ...], ScopedItems] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, difficulty_scale: float = 0.6) -> ItemPool:
@@ -171,8 +196,8 @@ class ItemPool:
             mean = np.add.reduceat(kp_logits[self.kp_idx[flat]], first) / lengths
         return sigmoid(mean + self.easiness[positions])
 
-    def scoped(self, subject: str | None, max_grade: int | None, min_grade: int | None) -> dict[int, KPItems]:
-        """Per knowledge-point code, the items of this subject and grade range sorted by easiness (cached)."""
+    def scoped(self, subject: str | None, max_grade: int | None, min_grade: int | None) -> ScopedItems:
+        """The items of this subject and grade range, per knowledge point, sorted by easiness (cached)."""
         key = (subject, max_grade, min_grade)
         if key not in self._scopes:
             keep = np.ones(len(self), dtype=bool)
@@ -182,14 +207,9 @@ class ItemPool:
                 keep &= self.grades <= max_grade
             if min_grade is not None:
                 keep &= self.grades >= min_grade
-            table = {}
-            for code, items in enumerate(self._kp_items):
-                items = items[keep[items]]
-                order = np.argsort(self.easiness[items], kind="stable")
-                table[code] = KPItems(items[order], self.easiness[items[order]])
             if len(self._scopes) > 16:
                 self._scopes.clear()
-            self._scopes[key] = table
+            self._scopes[key] = ScopedItems(self, keep)
         return self._scopes[key]
 
     def calibrate(self, responses: pd.DataFrame, mastery_at_answer: np.ndarray | None = None, *,

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from recommender._errors import DataFormatError
-from recommender._pool import ItemPool, KPItems, logit, sigmoid
+from recommender._pool import ItemPool, ScopedItems, logit, sigmoid
 from recommender._results import SkillMastery
 
 logger = logging.getLogger(__name__)
@@ -295,7 +295,7 @@ class _Context:
     scope: Scope
     policy: SelectionPolicy
     today: int
-    tables: dict[int, KPItems]
+    tables: ScopedItems
     scope_codes: np.ndarray
     test_codes: set[int]
     prereqs: dict[int, list[int]]
@@ -307,7 +307,7 @@ class _Context:
     def build(cls, pool: ItemPool, scope: Scope, prerequisites: Mapping[str, Iterable[str]],
               policy: SelectionPolicy, today: dt.date) -> _Context:
         tables = pool.scoped(scope.subject, scope.grade, scope.min_grade)
-        has_items = {code for code, t in tables.items() if t.positions.size}
+        has_items = set(np.flatnonzero(tables.counts).tolist())
         codes = pool._kp_code
         if scope.knowledge_points:
             unknown = [k for k in scope.knowledge_points if k not in codes]
@@ -360,7 +360,7 @@ class _Context:
         picker.fill(reviews, self.policy.review_share * budget)
         if not learn:
             picker.notes.append("every knowledge point in scope is mastered: harder items to extend")
-            learn = [_Target(int(c), "extend") for c in self.scope_codes if self.tables[int(c)].positions.size]
+            learn = [_Target(int(c), "extend") for c in self.scope_codes if self.tables.has(int(c))]
         picker.fill(learn, budget)
         used = [state.std[self.pool._kp_code[p.knowledge_point]] for p in picker.picks]
         confidence = float(np.clip(1 - 2 * np.mean(used), 0, 1)) if used else 0.0
@@ -406,7 +406,7 @@ class _Context:
                 need = 4 * p * (1 - p) * ready
             priority = need + self.policy.uncertainty_weight * state.std[route] + (0.3 if urgent and code in self.test_codes else 0)
             purpose: Purpose = "learn" if route == code else "prerequisite"
-            if self.tables[route].positions.size and priority > best.get(route, (-np.inf,))[0]:
+            if self.tables.has(route) and priority > best.get(route, (-np.inf,))[0]:
                 best[route] = (priority, purpose, None if route == code else code)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[: self.policy.max_points]
         return [_Target(code, purpose, target, max(float(priority), 0.05) if self.policy.proportional else 1.0)
@@ -426,7 +426,7 @@ class _Context:
         due: list[tuple[float, int, Purpose]] = []
         for code in np.unique(first):
             code = int(code)
-            if code not in allowed or not self.tables[code].positions.size:
+            if code not in allowed or not self.tables.has(code):
                 continue
             mine = first == code
             days, correct = past.day[mine], past.correct[mine]
