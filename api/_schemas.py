@@ -120,6 +120,9 @@ class StudentSetPublic(BaseModel):
     minutes: float
     budget: float
     budget_reason: str
+    model_mastery: dict[str, float] = Field(
+        default_factory=dict, description="The mastery model's P(correct) per knowledge point, before selection's "
+        "corrections (a pick's mastery is the corrected value it was chosen on).")
     picks: list[PickPublic]
 
 
@@ -136,6 +139,7 @@ class TargetedPublic(BaseModel):
         rows = [StudentSetPublic(student_id=s, assignment_id=h.assignment.id if h.assignment else None, tier=None,
                                  item_ids=list(h.selection.item_ids), minutes=h.selection.total_minutes,
                                  budget=h.budget, budget_reason=h.budget_reason,
+                                 model_mastery=h.selection.model_mastery,
                                  picks=[PickPublic.of(p) for p in h.selection.picks])
                 for s, h in result.students.items()]
         return cls(day=result.day, subject=result.subject, grade=result.grade, mastery_model=source, students=rows,
@@ -150,6 +154,6 @@ class TargetedPublic(BaseModel):
                                          tier=tier, item_ids=list(chosen.item_ids), minutes=chosen.total_minutes,
                                          budget=result.budget, budget_reason=f"tier {tier}: one sheet of "
                                          f"{result.budget:g} min for every tier (the smallest room under the cap)",
-                                         picks=[PickPublic.of(p) for p in chosen.picks]))
+                                         model_mastery=chosen.model_mastery, picks=[PickPublic.of(p) for p in chosen.picks]))
         return cls(day=result.day, subject=request.subject, grade=request.grade, mastery_model=source,
                    students=rows, notes=list(result.notes))

@@ -274,7 +274,7 @@ def run(world: World, name: str, weeks: int, minutes: float) -> dict[str, Any]:
                     day.history.append((student, item, float(c), day.date))
                 day.done[s].update(items.tolist())
             sim.next_day()
-            if name in ("targeted", "oracle") and (world.refit == "nightly" or (world.refit == "weekly" and weekday == 4)):
+            if name != "uniform" and name != "random" and (world.refit == "nightly" or (world.refit == "weekly" and weekday == 4)):
                 this_year = pd.DataFrame(answered, columns=world.last_year.columns)
                 day.model = MODELS[world.model_name](random_state=world.seed).fit(
                     pd.concat([world.last_year, this_year]))

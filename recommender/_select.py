@@ -74,6 +74,7 @@ class SelectionPolicy:
     ready_threshold: float = 0.5
     uncertainty_weight: float = 0.5
     proportional: bool = True
+    unmix: bool = True
     priority: Literal["gap", "learnable"] = "learnable"
     recent_days: int = 14
     review_intervals: tuple[int, ...] = (1, 3, 7, 14, 30)
@@ -116,7 +117,10 @@ class TargetedSet:
     """A student's next homework set. ``confidence`` is the mean confidence of the mastery estimates the
     picks relied on (1 = certain); ``notes`` say what could not be done (e.g. nothing left in the band);
     ``mastery_shift`` is the logit correction selection applied to the model's mastery for this student
-    because the student's latest results disagreed with it (see :meth:`_Context.calibration`)."""
+    because the student's latest results disagreed with it (see :meth:`_Context.calibration`);
+    ``model_mastery`` is what the model said per knowledge point and ``mastery_used`` what selection
+    decided on after that correction and after separating points only practised together with
+    others (:class:`_Mixing`); each pick's ``mastery`` is from ``mastery_used``."""
 
     student_id: Hashable
     picks: tuple[Pick, ...]
@@ -124,6 +128,8 @@ class TargetedSet:
     notes: tuple[str, ...] = ()
     confidence: float = 0.0
     mastery_shift: float = 0.0
+    model_mastery: dict[str, float] = field(default_factory=dict)
+    mastery_used: dict[str, float] = field(default_factory=dict)
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -229,6 +235,69 @@ class _State:
     n: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Mixing:
+    """Separates the mastery of points that are only practised together with others.
+
+    The model's mastery of a point is success on the items tagged with it; when those items also carry
+    other points (a discount problem is percent.price *and* number.percent), that success is the items'
+    mean logit over their points, by the same link selection predicts with. Per point ``k`` in scope:
+    ``model[k] = sum_j M[k, j] pure[j]``, ``M[k, j]`` = mean over k's items of ``1/|points|`` if the
+    item has ``j``. Solving for ``pure`` on the scope's points and their prerequisites (others taken as
+    the model says; least squares with a small ridge towards the model) gives the mastery the link
+    needs, so an item on two points is not credited twice with the easier one.
+    """
+
+    solve: np.ndarray  # codes solved for
+    other: np.ndarray  # codes that co-occur with them, taken as given
+    square: np.ndarray  # M[solve, solve]
+    solver: np.ndarray  # (M'M + ridge I)^-1 over the solved points
+    cross: np.ndarray  # M[solve, other]
+    ridge: float
+
+    @classmethod
+    def build(cls, pool: ItemPool, tables: ScopedItems, codes: list[int]) -> _Mixing | None:
+        rows = {}
+        for code in codes:
+            items = tables[code].positions if tables.has(code) else np.zeros(0, np.int64)
+            if not items.size:
+                continue
+            lengths = pool.kp_ptr[items + 1] - pool.kp_ptr[items]
+            flat = np.repeat(pool.kp_ptr[items] - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
+            weights = np.repeat(1.0 / lengths, lengths) / items.size
+            row = pd.Series(weights).groupby(pool.kp_idx[flat]).sum()
+            if row.get(code, 1.0) < 1.0 - 1e-9:
+                rows[code] = row
+        if not rows:
+            return None
+        solve = np.array(codes, dtype=np.int64)
+        other = np.array(sorted({int(j) for row in rows.values() for j in row.index} - set(codes)), dtype=np.int64)
+        where = {int(c): i for i, c in enumerate(solve)}
+        where_other = {int(c): i for i, c in enumerate(other)}
+        square, cross = np.eye(solve.size), np.zeros((solve.size, other.size))
+        for code, row in rows.items():
+            i = where[code]
+            square[i, i] = 0.0
+            for j, weight in row.items():
+                if int(j) in where:
+                    square[i, where[int(j)]] += weight
+                else:
+                    cross[i, where_other[int(j)]] += weight
+        ridge = 0.05
+        return cls(solve, other, square, np.linalg.inv(square.T @ square + ridge * np.eye(solve.size)), cross, ridge)
+
+    def unmix(self, logits: np.ndarray) -> np.ndarray:
+        """Pure logits for the solved points (clipped to +-4), the others unchanged. A small ridge towards the
+        model's own values keeps points that only ever appear together (no way to tell them apart) where
+        the model put them."""
+        out = logits.copy()
+        given = logits[self.solve]
+        target = given - self.cross @ logits[self.other]
+        pure = self.solver @ (self.square.T @ target + self.ridge * given)
+        out[self.solve] = np.clip(pure, -4.0, 4.0)
+        return out
+
+
 class _Target(NamedTuple):
     """A knowledge point to deal items to, why, the point it unblocks, and its share of the minutes."""
 
@@ -301,6 +370,7 @@ class _Context:
     prereqs: dict[int, list[int]]
     relevant_names: list[str]
     names: tuple[str, ...]
+    mixing: _Mixing | None
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
 
     @classmethod
@@ -324,8 +394,10 @@ class _Context:
         relevant = _ancestors(scope_codes, prereqs)
         test = scope.test_points or scope.knowledge_points
         test_codes = {codes[k] for k in test if k in codes} if scope.test_date else set()
+        mixing = _Mixing.build(pool, tables, sorted(relevant)) if policy.unmix else None
+        asked = sorted(relevant | (set(mixing.other.tolist()) if mixing else set()))
         return cls(pool, scope, policy, _day(today), tables, np.asarray(scope_codes, dtype=np.int64), test_codes,
-                   prereqs, [pool.kp_names[c] for c in sorted(relevant)], pool.kp_names,
+                   prereqs, [pool.kp_names[c] for c in asked], pool.kp_names, mixing,
                    np.random.default_rng(policy.seed))
 
     def state(self, mastery: Mapping[str, Any]) -> _State:
@@ -346,6 +418,9 @@ class _Context:
         if budget < 0:
             raise DataFormatError(f"<budget>: field 'minutes': must be >= 0, got {budget}")
         rng = np.random.default_rng([self.policy.seed, index])
+        given = state.p
+        if self.mixing is not None:
+            state = _State(sigmoid(self.mixing.unmix(logit(state.p))), state.std, state.n)
         shift = self.calibration(state, past)
         notes = []
         if shift:
@@ -365,7 +440,7 @@ class _Context:
         used = [state.std[self.pool._kp_code[p.knowledge_point]] for p in picker.picks]
         confidence = float(np.clip(1 - 2 * np.mean(used), 0, 1)) if used else 0.0
         return TargetedSet(student, tuple(picker.picks), budget, tuple(picker.notes), round(confidence, 6),
-                           round(shift, 6))
+                           round(shift, 6), self._by_name(given), self._by_name(state.p))
 
     def calibration(self, state: _State, past: _Past) -> float:
         """How far (in logits) the student's latest results sit from what mastery and easiness predict for
@@ -380,6 +455,10 @@ class _Context:
         p = self.pool.predict_logits(logit(state.p), past.pos[last])
         residual = float(np.sum(past.correct[last] - p))
         return residual / (float(np.sum(p * (1 - p))) + 0.25 * self.policy.calibration_strength)
+
+    def _by_name(self, p: np.ndarray) -> dict[str, float]:
+        codes = self.pool._kp_code
+        return {name: round(float(p[codes[name]]), 6) for name in self.relevant_names}
 
     def mastered(self, state: _State, code: int) -> bool:
         return bool(state.p[code] >= self.policy.mastery_threshold)

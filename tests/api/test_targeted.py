@@ -96,7 +96,8 @@ def test_a_saved_model_gives_each_student_their_mastery_and_a_newcomer_the_prior
         assert mine["picks"]
         for pick in mine["picks"]:
             expected = model.mastery(mine["student_id"], [pick["knowledge_point"]])[pick["knowledge_point"]]
-            assert pick["mastery"] == pytest.approx(expected.p_correct, abs=1e-4)
+            assert mine["model_mastery"][pick["knowledge_point"]] == pytest.approx(expected.p_correct, abs=1e-4)
+            assert 0 < pick["mastery"] < 1
     assert all("after 0 answers" in p["reason"] for p in body["students"][2]["picks"])
     (tmp_path / "broken.json").write_text('{"model": "Unknown"}', encoding="utf-8")
     broken = ask(client_for(tmp_path, bank=BANK, model=tmp_path / "broken.json"), students)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 import pytest
@@ -57,10 +56,6 @@ def test_the_loop_from_the_bank_reaches_mastery(summary) -> None:  # noqa: ANN00
     assert 0 <= loop.wrong_answers <= loop.answers_graded
 
 
-def as_selected(p: float, shift: float) -> float:
-    """Step 10's mastery as selection used it: shifted when the student's recent results disagree."""
-    return 1 / (1 + math.exp(-(math.log(p / (1 - p)) + shift)))
-
 
 def test_each_student_gets_a_next_set_from_that_mastery_within_the_cap(summary) -> None:  # noqa: ANN001
     result, _ = summary
@@ -77,8 +72,9 @@ def test_each_student_gets_a_next_set_from_that_mastery_within_the_cap(summary) 
         for pick in mine.selection.picks:
             assert pick.reason.startswith(f"{pick.knowledge_point}: ") and "predicted success" in pick.reason
             if (student, pick.knowledge_point) in mastery.index:
-                expected = as_selected(mastery[(student, pick.knowledge_point)], mine.selection.mastery_shift)
-                assert pick.mastery == pytest.approx(expected, abs=2e-3)
+                model_said = mine.selection.model_mastery[pick.knowledge_point]
+                assert model_said == pytest.approx(mastery[(student, pick.knowledge_point)], abs=1e-6)
+            assert pick.mastery == pytest.approx(mine.selection.mastery_used[pick.knowledge_point], abs=2e-4)
     picks = [p for mine in targeted.students.values() for p in mine.selection.picks]
     reviews = [p for p in picks if p.purpose == "review"]
     assert loop.wrong_answers > 0 and reviews  # what was wrong on the 23rd comes back, as another item

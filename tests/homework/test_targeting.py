@@ -4,7 +4,6 @@ students answering its items, the 双减 ledger across subjects, tiers, printing
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +22,6 @@ FIRST_DAY = dt.date(2026, 11, 2)
 DAY = dt.date(2026, 11, 9)
 REQUEST = TargetRequest(subject="math", grade=5, knowledge_points=KPS, minutes=20)
 
-
-def as_selected(p: float, shift: float) -> float:
-    """The model's mastery as selection used it: shifted when the student's recent results disagree."""
-    return 1 / (1 + math.exp(-(math.log(p / (1 - p)) + shift)))
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +82,10 @@ def test_every_student_gets_a_set_within_budget_with_reasons_recorded_in_the_led
         mastery = model.mastery(student, [p.knowledge_point for p in mine.selection.picks])
         for pick in mine.selection.picks:
             assert pick.reason.startswith(f"{pick.knowledge_point}: ")
-            expected = as_selected(mastery[pick.knowledge_point].p_correct, mine.selection.mastery_shift)
-            assert pick.mastery == pytest.approx(expected, abs=2e-3)
+            # the model's own estimate went in; the pick shows what selection decided on after its corrections
+            assert mine.selection.model_mastery[pick.knowledge_point] == pytest.approx(
+                mastery[pick.knowledge_point].p_correct, abs=1e-6)
+            assert pick.mastery == pytest.approx(mine.selection.mastery_used[pick.knowledge_point], abs=2e-4)
         assert 0 < mine.confidence <= 1
     sets = [h.assignment.item_ids for h in homework.students.values() if h.assignment]
     assert len(set(sets)) == len(students)
