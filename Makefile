@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/scan.py
 	$(PY) benchmarks/mastery.py
 	$(PY) benchmarks/bank.py
+	$(PY) benchmarks/policy.py
 
 clean:
 	rm -rf $(VENV) $(PADDLE_VENV) demo-out .pytest_cache .mypy_cache

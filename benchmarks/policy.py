@@ -51,6 +51,7 @@ x 20 points, a third of the items on two points) with BKT mastery and 50 past an
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -216,13 +217,15 @@ def random_items(world: World, sim: LearnerSimulator, day: Day) -> dict[int, np.
     return out
 
 
-def targeted(world: World, sim: LearnerSimulator, day: Day, mastery: Any = None) -> dict[int, np.ndarray]:
+def targeted(world: World, sim: LearnerSimulator, day: Day, mastery: Any = None,
+             policy: SelectionPolicy | None = None) -> dict[int, np.ndarray]:
     """``select_for_class`` on the mastery model, the class's history and the unit test date."""
     test = START + dt.timedelta(weeks=day.weeks) - dt.timedelta(days=3)
     scope = Scope(subject="math", grade=GRADE, knowledge_points=UNIT, test_date=test)
     history = pd.DataFrame(day.history, columns=["student_id", "item_id", "correct", "date"]) if day.history else None
     sets = select_for_class(world.pool, list(sim.students), mastery or day.model, minutes=day.minutes, scope=scope,
-                            prerequisites=PREREQUISITES, history=history, today=day.date, policy=world.policy)
+                            prerequisites=PREREQUISITES, history=history, today=day.date,
+                            policy=policy or world.policy)
     return {s: np.array([world.index_of[i] for i in sets[student].item_ids], dtype=np.int64)
             for s, student in enumerate(sim.students)}
 
@@ -234,7 +237,8 @@ def oracle(world: World, sim: LearnerSimulator, day: Day) -> dict[int, np.ndarra
     observed = cfg.guess + (1 - cfg.guess - cfg.slip) * sim.mastery()
     truth = {student: {k: SkillMastery(k, float(observed[s, j]), 0.05, 10) for j, k in enumerate(names)}
              for s, student in enumerate(sim.students)}
-    return targeted(world, sim, day, truth)
+    exact = dataclasses.replace(world.policy, unmix=False, calibration_window=0)  # nothing to correct
+    return targeted(world, sim, day, truth, exact)
 
 
 POLICIES: dict[str, Chooser] = {"uniform": uniform, "random": random_items, "targeted": targeted, "oracle": oracle}
@@ -430,7 +434,9 @@ def selection_policy(changes: list[str]) -> SelectionPolicy:
         if not hasattr(defaults, name):
             raise SystemExit(f"--select: unknown setting {name!r}; valid: {', '.join(defaults.__dataclass_fields__)}")
         current = getattr(defaults, name)
-        if isinstance(current, tuple):
+        if isinstance(current, bool):
+            fields[name] = text.strip().lower() in ("1", "true", "yes", "on")
+        elif isinstance(current, tuple):
             fields[name] = tuple(type(current[0])(v) for v in text.split(","))
         elif isinstance(current, str):
             fields[name] = text
