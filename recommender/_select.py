@@ -2,16 +2,20 @@
 
 For one student, within the teacher's :class:`Scope` and a time budget::
 
-    1 learn      knowledge points below mastery; one whose prerequisite is not mastered is replaced
-                 by that prerequisite ("prerequisites first"); most urgent first (gap to mastery,
-                 uncertainty, a test soon), at most ``max_points`` of them, items dealt round-robin
-    2 review     knowledge points the student got wrong before, when their spaced interval is due
-                 (1, 3, 7, 14, 30 days after the last practice); always a different item (错题 variant)
+    0 mastery    the model's P(correct) per point, with points only practised beside others separated
+                 from them (``unmix``) and a per-student shift when the latest results disagree
+    1 learn      knowledge points below mastery (0.8); one whose prerequisite is below ``ready_threshold``
+                 (0.5) is replaced by that prerequisite ("prerequisites first"); the ``max_points`` (3)
+                 with the highest expected gain 4p(1-p) x readiness (plus uncertainty, a test soon),
+                 their minutes shared in proportion to it
+    2 review     points answered wrong before and not under active practice, when their spaced interval
+                 is due (1, 3, 7, 14, 30 days after the last practice); a different item (错题 variant);
+                 at most ``review_share`` (20 %) of the minutes
     3 test prep  mastered points the next test covers, not practised for a week
     4 extend     every point in scope mastered: harder items on them
     each pick    an item whose predicted success lies in the desirable-difficulty band (0.6-0.85)
                  closest to its middle, with a little noise so classmates get different items; not
-                 one the student did in the last ``recent_days``; its minutes fit what is left
+                 one the student did in the last ``recent_days`` or got wrong; its minutes fit what is left
 
 Every :class:`Pick` says why in words a teacher can read. The budget is the caller's: the ``homework``
 package passes the smaller of the teacher's minutes and what the 双减 cap leaves for that day.
@@ -67,7 +71,19 @@ class Scope:
 
 @dataclass(frozen=True)
 class SelectionPolicy:
-    """Every rule of selection as a number a district can change."""
+    """Every rule of selection as a number a district can change (the module docstring tells the order).
+
+    ``band``: the desirable-difficulty band of predicted success; ``mastery_threshold``: a point is
+    mastered at this P(correct); ``ready_threshold``: a prerequisite below it is learned first;
+    ``priority``: ``"learnable"`` (expected gain, 4p(1-p) x readiness) or ``"gap"`` (distance to
+    mastery), plus ``uncertainty_weight`` x std; ``proportional``: minutes shared by priority, else
+    round-robin; ``unmix``: separate points only practised beside others; ``recent_days``: no item
+    done this recently; ``review_intervals``/``review_share``: the spaced-review schedule and its
+    share of the minutes; ``max_points``: points learned in one set; ``test_window_days``/
+    ``test_review_days``: test prep; ``window``: candidates priced per pick; ``jitter``: noise so
+    classmates differ; ``calibration_window``/``calibration_strength``: the per-student correction
+    (0 turns it off); ``seed``: the noise.
+    """
 
     band: tuple[float, float] = (0.6, 0.85)
     mastery_threshold: float = 0.8
@@ -92,8 +108,9 @@ class SelectionPolicy:
         lo, hi = self.band
         if not 0 < lo < hi < 1:
             raise DataFormatError(f"<policy>: field 'band': needs 0 < low < high < 1, got {self.band}")
-        if not 0 < self.mastery_threshold < 1:
-            raise DataFormatError(f"<policy>: field 'mastery_threshold': must be in (0, 1), got {self.mastery_threshold}")
+        for name in ("mastery_threshold", "ready_threshold"):
+            if not 0 <= getattr(self, name) < 1:
+                raise DataFormatError(f"<policy>: field {name!r}: must be in [0, 1), got {getattr(self, name)}")
         if not 0 <= self.review_share <= 1 or self.max_points < 1:
             raise DataFormatError("<policy>: field 'review_share': must be in [0, 1] (and max_points >= 1)")
 
