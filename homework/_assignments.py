@@ -356,15 +356,18 @@ class HomeworkLedger:
 
     caps: HomeworkCaps = field(default_factory=HomeworkCaps)
     _entries: dict[dt.date, list[_Entry]] = field(default_factory=dict)
+    _loads: dict[tuple[dt.date, str], dict[str, float]] = field(default_factory=dict, repr=False)
 
     def load(self, student: str, day: dt.date) -> dict[str, float]:
         """Minutes already assigned to ``student`` on ``day``, per subject."""
-        out: dict[str, float] = {}
-        for entry in self._entries.get(day, []):
-            if student in entry.students:
-                subject = entry.assignment.subject
-                out[subject] = out.get(subject, 0.0) + entry.assignment.total_minutes
-        return out
+        return dict(self._loads.get((day, student), {}))
+
+    def _record(self, day: dt.date, entry: _Entry) -> None:
+        self._entries.setdefault(day, []).append(entry)
+        subject, minutes = entry.assignment.subject, entry.assignment.total_minutes
+        for student in entry.students:  # indexed per (day, student): a class of 10,000 stays linear
+            load = self._loads.setdefault((day, student), {})
+            load[subject] = load.get(subject, 0.0) + minutes
 
     def check(self, assignment: Assignment, students: Iterable[str], day: dt.date) -> CapCheck:
         """What assigning ``assignment`` to ``students`` on ``day`` would do to the cap (records nothing)."""
@@ -418,8 +421,7 @@ class HomeworkLedger:
                     fields = dict(entry["assignment"])
                     for name in ("item_ids", "minutes", "knowledge_points"):
                         fields[name] = tuple(fields[name])
-                    ledger._entries.setdefault(dt.date.fromisoformat(day), []).append(
-                        _Entry(Assignment(**fields), frozenset(entry["students"])))
+                    ledger._record(dt.date.fromisoformat(day), _Entry(Assignment(**fields), frozenset(entry["students"])))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise AssignmentError(f"not a homework ledger: {exc}") from exc
         return ledger
@@ -437,5 +439,5 @@ class HomeworkLedger:
             if self.caps.on_exceed == "refuse":
                 raise CapExceededError(result.message)
             log.warning("%s", result.message)
-        self._entries.setdefault(day, []).append(_Entry(assignment, students))
+        self._record(day, _Entry(assignment, students))
         return result
