@@ -163,7 +163,8 @@ class TargetedSet:
 
 @dataclass(frozen=True)
 class TieredSets:
-    """分层作业: one set per tier (``A`` strongest ... ``C`` weakest) and each student's tier."""
+    """分层作业: one set per tier (``A`` strongest ... ``C`` weakest) and each student's tier; ``cutoffs`` is
+    the lowest mean mastery in each tier but the last."""
 
     sets: dict[str, TargetedSet]
     tier_of: dict[Hashable, str]
@@ -225,8 +226,11 @@ def tiered_sets(pool: ItemPool, students: Sequence[Hashable], mastery: MasterySo
                          today or dt.date.today())
     states = {s: ctx.state(_mastery_of(mastery, s, ctx.relevant_names)) for s in students}
     scores = np.array([states[s].p[ctx.scope_codes].mean() for s in students])
-    cutoffs = tuple(float(q) for q in np.quantile(scores, np.arange(1, len(tiers)) / len(tiers))[::-1])
-    tier_of = {s: tiers[int(np.sum(score < np.array(cutoffs)))] for s, score in zip(students, scores, strict=True)}
+    rank = np.empty(len(students), dtype=np.int64)  # by rank, not by score: ties cannot empty a tier
+    rank[np.argsort(-scores, kind="stable")] = np.arange(len(students))
+    level = rank * len(tiers) // len(students)
+    tier_of = {s: tiers[int(t)] for s, t in zip(students, level, strict=True)}
+    cutoffs = tuple(float(scores[level == t].min()) for t in range(len(tiers) - 1) if (level == t).any())
     past = _past_by_student(pool, history)
     sets = {}
     for i, tier in enumerate(tiers):

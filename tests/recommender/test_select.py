@@ -171,6 +171,9 @@ def test_tiers_split_the_class_by_mastery_and_give_the_weak_tier_easier_items(po
     ease = {t: pool.easiness[pool.positions(tiers.sets[t].item_ids)].mean() for t in "ABC"}
     assert ease["C"] > ease["B"] > ease["A"]
     assert all(s.total_minutes <= 20 for s in tiers.sets.values())
+    same = tiered_sets(pool, students[:7], {s: mastery(number_fraction=0.5) for s in students[:7]}, minutes=20,
+                       scope=SCOPE, prerequisites=PREREQS, today=TODAY)
+    assert [len(same.students(t)) for t in "ABC"] == [3, 2, 2]  # ties are split by rank, no tier left empty
 
 
 def test_a_fitted_model_is_a_mastery_source_and_calibration_follows_the_data() -> None:
