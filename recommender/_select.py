@@ -392,7 +392,6 @@ class _Context:
     relevant_names: list[str]
     names: tuple[str, ...]
     mixing: _Mixing | None
-    rng: np.random.Generator = field(default_factory=np.random.default_rng)
 
     @classmethod
     def build(cls, pool: ItemPool, scope: Scope, prerequisites: Mapping[str, Iterable[str]],
@@ -418,8 +417,7 @@ class _Context:
         mixing = _Mixing.build(pool, tables, sorted(relevant)) if policy.unmix else None
         asked = sorted(relevant | (set(mixing.other.tolist()) if mixing else set()))
         return cls(pool, scope, policy, _day(today), tables, np.asarray(scope_codes, dtype=np.int64), test_codes,
-                   prereqs, [pool.kp_names[c] for c in asked], pool.kp_names, mixing,
-                   np.random.default_rng(policy.seed))
+                   prereqs, [pool.kp_names[c] for c in asked], pool.kp_names, mixing)
 
     def state(self, mastery: Mapping[str, Any]) -> _State:
         k = len(self.names)
@@ -440,16 +438,10 @@ class _Context:
             raise DataFormatError(f"<budget>: field 'minutes': must be >= 0, got {budget}")
         rng = np.random.default_rng([self.policy.seed, index])
         given = state.p
-        if self.mixing is not None:
-            state = _State(sigmoid(self.mixing.unmix(logit(state.p))), state.std, state.n)
-        shift = self.calibration(state, past)
-        notes = []
-        if shift:
-            state = _State(sigmoid(logit(state.p) + shift), state.std, state.n)
-        if abs(shift) >= 0.2:
-            notes.append(f"mastery estimates moved by {shift:+.2f} logits to match the student's latest results")
+        state, shift = self.corrected(state, past)
         picker = _Picker(self, state, past, budget, rng)
-        picker.notes += notes
+        if abs(shift) >= 0.2:
+            picker.notes.append(f"mastery estimates moved by {shift:+.2f} logits to match the student's latest results")
         learn = self._learning_targets(state)
         active = {t.code for t in learn}
         reviews = [r for r in self._reviews(state, past) if r.code not in active]
@@ -462,6 +454,16 @@ class _Context:
         confidence = float(np.clip(1 - 2 * np.mean(used), 0, 1)) if used else 0.0
         return TargetedSet(student, tuple(picker.picks), budget, tuple(picker.notes), round(confidence, 6),
                            round(shift, 6), self._by_name(given), self._by_name(state.p))
+
+    def corrected(self, state: _State, past: _Past) -> tuple[_State, float]:
+        """The mastery selection decides on: points only practised beside others separated (``unmix``),
+        then shifted by the student's latest results; and the shift."""
+        if self.mixing is not None:
+            state = _State(sigmoid(self.mixing.unmix(logit(state.p))), state.std, state.n)
+        shift = self.calibration(state, past)
+        if shift:
+            state = _State(sigmoid(logit(state.p) + shift), state.std, state.n)
+        return state, shift
 
     def calibration(self, state: _State, past: _Past) -> float:
         """How far (in logits) the student's latest results sit from what mastery and easiness predict for
