@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Response, UploadFile, status
@@ -19,7 +21,13 @@ from api._schemas import (
     UploadReportPublic,
 )
 from api._targeting import TargetingDep
-from homework import history_from_answers, sheet_spec, targeted_homework, tiered_homework
+from homework import (
+    history_from_answers,
+    render_question_paper,
+    sheet_spec,
+    targeted_homework,
+    tiered_homework,
+)
 from homework._taxonomy import taxonomy_graph
 
 assignments = APIRouter(prefix="/assignments", tags=["assignments"])
@@ -40,6 +48,22 @@ def register_assignment(intake: IntakeDep, spec: Annotated[dict[str, Any], Body(
 def sheets_pdf(intake: IntakeDep, assignment_id: str) -> Response:
     """Every student's answer sheet, ready to print."""
     return Response(intake.sheets_pdf(assignment_id), media_type="application/pdf")
+
+
+@assignments.get("/{assignment_id}/questions.pdf", response_class=Response)
+def questions_pdf(targeting: TargetingDep, assignment_id: str) -> Response:
+    """The question paper of a set made by ``POST /targeted`` (one per student, or per tier), to print
+    beside its answer sheet. Rendered when asked from the ledger's record of the set and the bank."""
+    found = targeting.saved_ledger().find(assignment_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"no targeted set {assignment_id!r}: question papers are kept for sets made by "
+                            "POST /targeted (a spec registered by POST /assignments has its own paper)")
+    assignment, students, _ = found
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "questions.pdf"
+        render_question_paper(targeting.bank(), assignment, [(s, s) for s in sorted(students)], path)
+        return Response(path.read_bytes(), media_type="application/pdf")
 
 
 @assignments.get("/{assignment_id}/answers")

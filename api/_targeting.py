@@ -70,6 +70,12 @@ class Targeting:
                 self._fitted = (len(history), *mastery_from_history(history))
             return self._fitted[1], self._fitted[2]
 
+    def saved_ledger(self) -> HomeworkLedger:
+        """The ledger as last saved, to read (nothing is written back)."""
+        path = Path(self.settings.data_dir) / "ledger.json"
+        with self._ledger_lock:
+            return HomeworkLedger.from_json(path.read_text(encoding="utf-8")) if path.is_file() else HomeworkLedger()
+
     @contextmanager
     def ledger(self) -> Iterator[HomeworkLedger]:
         """The ledger, saved back to ``data_dir/ledger.json`` when the block succeeds (one request at a time)."""

@@ -362,6 +362,21 @@ class HomeworkLedger:
         """Minutes already assigned to ``student`` on ``day``, per subject."""
         return dict(self._loads.get((day, student), {}))
 
+    def find(self, assignment_id: str) -> tuple[Assignment, frozenset[str], dt.date] | None:
+        """The recorded assignment with this id, its students and its day (``None`` if never recorded).
+
+        >>> ledger = HomeworkLedger()
+        >>> _ = ledger.assign(Assignment("sx-1", "math", 4, ("m1",), (10.0,)), ["s01"], dt.date(2026, 11, 23))
+        >>> assignment, students, day = ledger.find("sx-1")
+        >>> assignment.item_ids, sorted(students), day.isoformat(), ledger.find("nope")
+        (('m1',), ['s01'], '2026-11-23', None)
+        """
+        for day, entries in self._entries.items():
+            for entry in entries:
+                if entry.assignment.id == assignment_id:
+                    return entry.assignment, entry.students, day
+        return None
+
     def _record(self, day: dt.date, entry: _Entry) -> None:
         self._entries.setdefault(day, []).append(entry)
         subject, minutes = entry.assignment.subject, entry.assignment.total_minutes

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
 
@@ -79,6 +80,13 @@ def test_with_no_answers_every_student_gets_a_set_at_the_prior_and_the_ledger_ke
         sheets = client.get(f"/assignments/{mine['assignment_id']}/sheets.pdf")
         assert sheets.status_code == 200 and sheets.content.startswith(b"%PDF")
     first = body["students"][0]
+    paper = client.get(f"/assignments/{first['assignment_id']}/questions.pdf")
+    assert paper.status_code == 200 and paper.content.startswith(b"%PDF")
+    stems = pd.read_csv(BANK, keep_default_na=False).set_index("id")["stem"]
+    text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(paper.content))
+    assert stems[first["item_ids"][0]][:8] in text.replace("\r", "").replace("\n", "")
+    missing = client.get("/assignments/not-a-set/questions.pdf")
+    assert missing.status_code == 404 and "POST /targeted" in missing.json()["detail"]
 
     more = ask(client_for(tmp_path, bank=BANK), ["s1"], minutes=50).json()["students"][0]  # a new app, same data
     assert more["budget"] == pytest.approx(60 - first["minutes"]) and "min left under the cap" in more["budget_reason"]
