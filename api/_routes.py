@@ -149,8 +149,13 @@ def targeted_sets(intake: IntakeDep, targeting: TargetingDep, body: TargetedIn) 
     """Each student's next set picked by mastery (stage 4), within the teacher's minutes and the 双减 cap
     of that day; every set is recorded in the ledger and its answer sheet registered for scanning."""
     bank = targeting.bank()
-    history = history_from_answers(intake.store.answers(), bank)
-    model, source = targeting.mastery(history)
+    if targeting.settings.model is not None:  # the class's own answers are all selection needs
+        history = history_from_answers(intake.store.answers(students=body.students), bank)
+        model, source = targeting.mastery(history)
+    else:  # BKT is fitted on every answer the store holds (one school's worth)
+        everyone = history_from_answers(intake.store.answers(), bank)
+        model, source = targeting.mastery(everyone)
+        history = everyone[everyone["student_id"].isin(set(body.students))]
     request = body.request()
     common: dict[str, Any] = {"scope": request, "day": body.day, "history": history, "graph": taxonomy_graph()}
     with targeting.ledger() as ledger:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS answers (
     score REAL, max_score REAL, correct INTEGER, grade_status TEXT NOT NULL, grade_reason TEXT NOT NULL,
     graded_by TEXT NOT NULL, updated_at REAL NOT NULL,
     PRIMARY KEY (assignment_id, student_id, field_id));
+CREATE INDEX IF NOT EXISTS answers_by_student ON answers (student_id);
 CREATE TABLE IF NOT EXISTS reviews (
     review_id INTEGER PRIMARY KEY, assignment_id TEXT NOT NULL, student_id TEXT NOT NULL,
     field_id TEXT NOT NULL, page_id INTEGER NOT NULL REFERENCES pages(page_id),
@@ -273,9 +274,22 @@ class ScanStore:
             raise KeyError(f"no answer of {student_id} to {field_id} in {assignment_id}")
         return dict(row)
 
-    def answers(self, assignment_id: str | None = None) -> list[dict[str, Any]]:
-        """Every stored answer (optionally of one assignment) as plain dicts, for reports."""
-        sql, args = "SELECT * FROM answers", list[Any]()
+    def answers(self, assignment_id: str | None = None, *,
+                students: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Stored answers as plain dicts, for reports: every one, or one assignment's, or these students'
+        (a class's history for selection, without reading the district's)."""
+        where, args = [], list[Any]()
         if assignment_id is not None:
-            sql, args = sql + " WHERE assignment_id = ?", [assignment_id]
+            where, args = ["assignment_id = ?"], [assignment_id]
+        if students is None:
+            return self._answers(where, args)
+        wanted = sorted(set(students))
+        rows = []
+        for at in range(0, len(wanted), 500):  # SQLite caps the parameters of one statement
+            chunk = wanted[at:at + 500]
+            rows += self._answers(where + [f"student_id IN ({', '.join('?' * len(chunk))})"], args + chunk)
+        return sorted(rows, key=lambda r: (r["assignment_id"], r["student_id"], r["field_id"]))
+
+    def _answers(self, where: list[str], args: list[Any]) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM answers" + (" WHERE " + " AND ".join(where) if where else "")
         return [dict(r) for r in self._db.execute(sql + " ORDER BY assignment_id, student_id, field_id", args)]

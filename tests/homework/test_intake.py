@@ -48,6 +48,10 @@ def test_pages_of_one_sheet_complete_it_in_any_order_across_uploads(intake: Inta
     assert "st02" not in intake.missing_pages("fx-scan-1")
     answers = [a for a in intake.store.answers("fx-scan-1") if a["student_id"] == "st02"]
     assert len(answers) == len({a["field_id"] for a in answers}) > 10
+    intake.receive(_page_file("st01", 0))
+    assert intake.store.answers(students=["st02"]) == answers  # one student's, read by the index
+    assert {a["student_id"] for a in intake.store.answers("fx-scan-1", students=["st01", "st02"])} == {"st01", "st02"}
+    assert intake.store.answers(students=[]) == []
 
 
 def test_the_same_page_twice_is_kept_but_not_graded_again(intake: Intake) -> None:
