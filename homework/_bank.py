@@ -367,8 +367,14 @@ class ItemBank:
 
     def __init__(self, graph: KnowledgeGraph | None = None) -> None:
         self.graph = graph
+        self._version = 0
         self._frame = _typed(validate_frame(pd.DataFrame(columns=list(COLUMNS)))[0])
         self._rebuild()
+
+    @property
+    def version(self) -> int:
+        """Goes up on every change to the items (imports, minutes): what a cache of the bank keys on."""
+        return self._version
 
     def __len__(self) -> int:
         return len(self._frame)
@@ -475,6 +481,7 @@ class ItemBank:
         column[positions] = update.to_numpy(dtype=np.float32)
         self._frame["minutes"] = column
         self._minutes = column
+        self._version += 1
         return len(update)
 
     def minutes_of(self, item_ids: Sequence[str]) -> np.ndarray:
@@ -549,6 +556,7 @@ class ItemBank:
     # -- indices
 
     def _rebuild(self) -> None:
+        self._version += 1
         frame = self._frame
         self._ids = pd.Index(frame["id"].to_numpy(dtype=object))
         self._subjects = frame["subject"].cat.categories

@@ -75,7 +75,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_POLICY = SelectionPolicy()
 """The selection rules used unless a caller passes its own (band 0.6-0.85, mastery at 0.8, ...)."""
-_POOLS: weakref.WeakKeyDictionary[ItemBank, tuple[Any, Any, ItemPool]] = weakref.WeakKeyDictionary()
+_POOLS: weakref.WeakKeyDictionary[ItemBank, tuple[int, ItemPool]] = weakref.WeakKeyDictionary()
 
 
 class TargetRequest(BaseModel):
@@ -164,19 +164,15 @@ class TieredHomework:
 
 
 def item_pool(bank: ItemBank) -> ItemPool:
-    """The bank as a :class:`recommender.ItemPool`, built once per bank and rebuilt when it changes.
-
-    ``ItemBank`` replaces its frame on every import and its minutes array on :meth:`ItemBank.set_minutes`,
-    so the cache is keyed on those two objects (held, so their ids cannot be reused).
-    """
-    frame, minutes = bank._frame, bank._minutes
+    """The bank as a :class:`recommender.ItemPool`, built once per bank and rebuilt when it changes
+    (:attr:`ItemBank.version`)."""
     cached = _POOLS.get(bank)
-    if cached is not None and cached[0] is frame and cached[1] is minutes:
-        return cached[2]
-    if not len(frame):
+    if cached is not None and cached[0] == bank.version:
+        return cached[1]
+    if not len(bank):
         raise AssignmentError("the item bank is empty: import items before asking for targeted homework")
-    pool = ItemPool.from_frame(frame)
-    _POOLS[bank] = (frame, minutes, pool)
+    pool = ItemPool.from_frame(bank.frame)
+    _POOLS[bank] = (bank.version, pool)
     log.info("item pool built: %d items, %d knowledge points", len(pool), len(pool.kp_names))
     return pool
 
