@@ -114,7 +114,6 @@ class World:
     index_of: dict[str, int] = field(default_factory=dict)
     unit_items: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     unit_kps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    scope_kps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def build_world(config: LearnerConfig, students: int, seed: int, model_name: str = "historyboost",
@@ -129,19 +128,13 @@ def build_world(config: LearnerConfig, students: int, seed: int, model_name: str
     unit_kps = np.array([kp_pos[k] for k in UNIT])
     on_unit = np.array([bool(set(curriculum.item_kp_idx[curriculum.item_kp_ptr[i]:curriculum.item_kp_ptr[i + 1]])
                              & set(unit_kps.tolist())) for i in range(len(curriculum.item_ids))])
-    ancestors = set(UNIT)
-    while True:
-        more = {p for k in ancestors for p in PREREQUISITES.get(k, [])} - ancestors
-        if not more:
-            break
-        ancestors |= more
     pool = ItemPool.from_frame(frame)
     log = last_years_log(curriculum, config, seed)
     model = MODELS[model_name](random_state=seed).fit(log)
     pool.calibrate(log)
     world = World(frame, bank, curriculum, pool, model.to_json(), log, refit, model_name, policy or SelectionPolicy(),
                   config, students, seed, index_of,
-                  np.flatnonzero(on_unit), unit_kps, np.array(sorted(kp_pos[k] for k in ancestors)))
+                  np.flatnonzero(on_unit), unit_kps)
     return world
 
 

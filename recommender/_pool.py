@@ -175,9 +175,6 @@ class ItemPool:
     def knowledge_points_of(self, position: int) -> tuple[str, ...]:
         return tuple(self.kp_names[k] for k in self.kp_idx[self.kp_ptr[position]:self.kp_ptr[position + 1]])
 
-    def has_knowledge_point(self, kp: str) -> bool:
-        return kp in self._kp_code
-
     def predict(self, mastery: Mapping[str, float], positions: np.ndarray, default: float = 0.5) -> np.ndarray:
         """Predicted P(correct) on each item from mastery (P(correct) on a typical item) per knowledge point."""
         table = np.array([logit(mastery.get(k, default)) for k in self.kp_names]) if self.kp_names else np.zeros(0)
@@ -212,14 +209,12 @@ class ItemPool:
             self._scopes[key] = ScopedItems(self, keep)
         return self._scopes[key]
 
-    def calibrate(self, responses: pd.DataFrame, mastery_at_answer: np.ndarray | None = None, *,
-                  prior_strength: float = 10.0) -> ItemPool:
+    def calibrate(self, responses: pd.DataFrame, *, prior_strength: float = 10.0) -> ItemPool:
         """Item easiness re-estimated from a response log (``item_id``, ``correct``; rows of unknown items
         are ignored); returns ``self``.
 
         An item's easiness becomes its logit success rate minus its knowledge points' mean logit success
-        rate (or minus ``logit(mastery_at_answer)``, the model's prediction for that student at the time,
-        when given: that removes who happened to answer it), shrunk towards the label's easiness with
+        rate (one shrunk Newton step of the item's intercept), shrunk towards the label's easiness with
         ``prior_strength`` pseudo-answers. The label scale is refitted on the calibrated items, so
         uncalibrated items follow the data too.
         """
@@ -229,14 +224,10 @@ class ItemPool:
         known = pos.notna().to_numpy()
         pos_arr = pos[known].to_numpy(dtype=np.int64)
         y = responses["correct"].to_numpy(dtype=np.float64)[known]
-        if mastery_at_answer is not None:
-            base = logit(np.asarray(mastery_at_answer, dtype=np.float64)[known])
-        else:
-            base = self._kp_base_logit(pos_arr, y)
+        base = self._kp_base_logit(pos_arr, y)
         n = np.bincount(pos_arr, minlength=len(self)).astype(np.float64)
         resid_sum = np.bincount(pos_arr, weights=y - sigmoid(base), minlength=len(self))
         seen = n > 0
-        # one Newton step of the item intercept from 0, shrunk: sum(y - p) / (sum p(1-p) + prior)
         curv = np.bincount(pos_arr, weights=sigmoid(base) * (1 - sigmoid(base)), minlength=len(self))
         offset = np.zeros(len(self))
         offset[seen] = resid_sum[seen] / (curv[seen] + prior_strength * 0.25)

@@ -156,10 +156,6 @@ class TargetedSet:
     def total_minutes(self) -> float:
         return round(float(sum(p.minutes for p in self.picks)), 2)
 
-    def frame(self) -> pd.DataFrame:
-        """The picks as a table (one row per item)."""
-        return pd.DataFrame([p.__dict__ for p in self.picks], columns=list(Pick.__dataclass_fields__))
-
 
 @dataclass(frozen=True)
 class TieredSets:
@@ -556,11 +552,11 @@ def _ancestors(codes: Iterable[int], prereqs: Mapping[int, list[int]]) -> set[in
 
 
 class _Picker:
-    """Deals items to one student's set, round-robin over targets, until the budget is spent."""
+    """Deals items to one student's set, target by target, until the budget is spent."""
 
     def __init__(self, ctx: _Context, state: _State, past: _Past, budget: float, rng: np.random.Generator) -> None:
         self.ctx, self.state, self.past, self.rng = ctx, state, past, rng
-        self.remaining = budget
+        self.budget, self.spent = budget, 0.0
         self.picks: list[Pick] = []
         self.notes: list[str] = []
         recent = past.pos[past.day > ctx.today - ctx.policy.recent_days]
@@ -574,19 +570,16 @@ class _Picker:
         """Deal items to ``targets`` until ``minutes`` (of the set's total) are used or nothing fits: the next
         item goes to the target with the highest ``weight / (1 + items it has)`` (round-robin when the
         weights are equal), so minutes are shared in proportion to the weights and every target gets some."""
-        limit = min(minutes, self.remaining + self.spent())
+        limit = min(minutes, self.budget)
         live = dict(enumerate(targets))
         given = [0] * len(targets)
         while live:
             j = max(live, key=lambda k: (targets[k].weight / (1 + given[k]), -k))
             t = live[j]
-            if self._pick(t.code, t.purpose, t.target, limit - self.spent()):
+            if self._pick(t.code, t.purpose, t.target, limit - self.spent):
                 given[j] += 1
             else:
                 del live[j]
-
-    def spent(self) -> float:
-        return float(sum(p.minutes for p in self.picks))
 
     def _pick(self, code: int, purpose: Purpose, target: int | None, room: float) -> bool:
         ctx, table = self.ctx, self.ctx.tables[code]
@@ -605,7 +598,7 @@ class _Picker:
         best = int(np.argmin(score))
         chosen = int(candidates[best])
         self.used.add(chosen)
-        self.remaining -= float(ctx.pool.minutes[chosen])
+        self.spent += float(ctx.pool.minutes[chosen])
         self.picks.append(self._explain(chosen, code, purpose, target, float(p[best]), lo <= p[best] <= hi))
         return True
 

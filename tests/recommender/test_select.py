@@ -244,3 +244,16 @@ def test_a_point_practised_only_beside_another_is_separated_from_it(pool: ItemPo
     price_items = pool.positions(bank.loc[bank["knowledge_points"].str.contains("percent.price"), "id"])
     one_point = [i for i in price_items if len(pool.knowledge_points_of(int(i))) == 1]
     assert not one_point
+
+
+def test_priority_learnable_prefers_the_half_learned_point_and_gap_the_weakest(pool: ItemPool) -> None:
+    levels = mastery(number_fraction=0.5, number_decimal=0.2, geometry_area_perimeter=0.75)
+    one = Scope(subject="math", grade=6, knowledge_points=SCOPE.knowledge_points)
+
+    def first_point(priority: str) -> str:
+        chosen = select_items(pool, "s1", levels, minutes=3, scope=one, prerequisites=PREREQS, today=TODAY,
+                              policy=SelectionPolicy(priority=priority, max_points=1, unmix=False))
+        return chosen.picks[0].knowledge_point
+
+    assert first_point("learnable") == "number.fraction"   # 4 p (1 - p) is highest at 0.5
+    assert first_point("gap") == "number.decimal"          # farthest below mastery
