@@ -233,8 +233,9 @@ def tiered_sets(pool: ItemPool, students: Sequence[Hashable], mastery: MasterySo
         members = [s for s in students if tier_of[s] == tier]
         if not members:
             continue
-        median = _State(*(np.median(np.stack([getattr(states[s], f) for s in members]), axis=0)
-                          for f in ("p", "std", "n")))
+        stacked = {f: np.stack([getattr(states[s], f) for s in members]) for f in ("p", "std", "n", "known")}
+        median = _State(*(np.median(stacked[f], axis=0) for f in ("p", "std", "n")),
+                        known=stacked["known"].mean(axis=0) >= 0.5)
         seen = _Past.union([past[s] for s in members if s in past])
         sets[tier] = ctx.select(f"tier {tier}", median, seen, float(minutes), i)
     return TieredSets(sets, tier_of, cutoffs)
@@ -250,6 +251,7 @@ class _State:
     p: np.ndarray
     std: np.ndarray
     n: np.ndarray
+    known: np.ndarray  # evidence about the student on the point: own answers, or a value the caller gave
 
 
 @dataclass(frozen=True)
@@ -417,7 +419,7 @@ class _Context:
 
     def state(self, mastery: Mapping[str, Any]) -> _State:
         k = len(self.names)
-        p, std, n = np.full(k, 0.5), np.full(k, 0.25), np.zeros(k)
+        p, std, n, known = np.full(k, 0.5), np.full(k, 0.25), np.zeros(k), np.zeros(k, dtype=bool)
         codes = self.pool._kp_code
         for name, value in mastery.items():
             code = codes.get(str(name))
@@ -425,9 +427,10 @@ class _Context:
                 continue
             if isinstance(value, SkillMastery):
                 p[code], std[code], n[code] = value.p_correct, value.std, value.n_responses
+                known[code] = value.n_responses > 0
             else:
-                p[code] = float(value)
-        return _State(p, std, n)
+                p[code], known[code] = float(value), True
+        return _State(p, std, n, known)
 
     def select(self, student: Hashable, state: _State, past: _Past, budget: float, index: int) -> TargetedSet:
         if budget < 0:
@@ -455,10 +458,10 @@ class _Context:
         """The mastery selection decides on: points only practised beside others separated (``unmix``),
         then shifted by the student's latest results; and the shift."""
         if self.mixing is not None:
-            state = _State(sigmoid(self.mixing.unmix(logit(state.p))), state.std, state.n)
+            state = replace(state, p=sigmoid(self.mixing.unmix(logit(state.p))))
         shift = self.calibration(state, past)
         if shift:
-            state = _State(sigmoid(logit(state.p) + shift), state.std, state.n)
+            state = replace(state, p=sigmoid(logit(state.p) + shift))
         return state, shift
 
     def calibration(self, state: _State, past: _Past) -> float:
@@ -483,9 +486,12 @@ class _Context:
         return bool(state.p[code] >= self.policy.mastery_threshold)
 
     def _route(self, state: _State, code: int, depth: int = 0) -> int:
-        """The point to learn for target ``code``: itself, or its first unmastered prerequisite, recursively."""
+        """The point to learn for target ``code``: itself, or its first prerequisite that the student's own
+        answers (or a mastery the caller stated) put below ``ready_threshold``, recursively. A prerequisite
+        the student never answered is no evidence of a gap: its estimate is the prior, moved only by the
+        per-student shift that other points' answers produced, so it never displaces the teacher's scope."""
         for pre in self.prereqs.get(code, []):
-            if state.p[pre] < self.policy.ready_threshold and depth < 32:
+            if state.known[pre] and state.p[pre] < self.policy.ready_threshold and depth < 32:
                 return self._route(state, pre, depth + 1)
         return code
 
@@ -621,7 +627,9 @@ class _Picker:
         level = f"mastery {m:.2f} ± {sd:.2f} after {n} answers"
         if purpose == "learn":
             pres = ctx.prereqs.get(code, [])
+            unknown = [ctx.names[q] for q in pres if not st.known[q] and st.p[q] < ctx.policy.ready_threshold]
             why = f"{level}, below {thr:.2f}; " + (
+                f"prerequisite {', '.join(unknown)} not answered yet" if unknown else
                 f"prerequisites ready (each {ctx.policy.ready_threshold:.2f} or more)" if pres else "no prerequisites")
         elif purpose == "prerequisite":
             why = (f"prerequisite of {ctx.names[target or code]} (mastery {st.p[target or code]:.2f}); {level}, "

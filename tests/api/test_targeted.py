@@ -133,8 +133,14 @@ def test_scanned_answers_feed_the_model_and_are_not_repeated(tmp_path: Path, ban
     answered = {s: {a["field_id"] for a in graded if a["student_id"] == s} for s in ("s1", "s2")}
     for mine in body["students"]:
         assert mine["item_ids"] and not set(mine["item_ids"]) & answered.get(mine["student_id"], set())
-    counted = [p for p in body["students"][0]["picks"] if p["knowledge_point"] in KPS]
-    assert counted and all("after 0 answers" not in p["reason"] for p in counted)
+    points = bank.frame.set_index("id")["knowledge_points"].str.split(";")
+    for mine in body["students"]:  # the teacher's scope, each pick citing the student's own graded answers
+        mine_graded = [a for a in graded if a["student_id"] == mine["student_id"]]
+        assert mine["picks"] and {p["knowledge_point"] for p in mine["picks"]} <= set(KPS)
+        for pick in mine["picks"]:
+            count = sum(pick["knowledge_point"] in points[a["field_id"]] for a in mine_graded)
+            assert f"after {count} answers" in pick["reason"]
+    assert any("after 0 answers" not in p["reason"] for p in body["students"][0]["picks"])
     assert all("after 0 answers" in p["reason"] for p in body["students"][2]["picks"])
 
 

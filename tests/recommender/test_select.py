@@ -95,6 +95,13 @@ def test_an_unmastered_prerequisite_comes_first(pool: ItemPool) -> None:
                          scope=Scope(subject="math", grade=6, knowledge_points=("number.fraction",)),
                          prerequisites=PREREQS, today=TODAY)
     assert {p.knowledge_point for p in ready.picks} == {"number.fraction"}
+    unanswered = mastery(number_fraction=0.5)  # a prerequisite at a low prior, never answered: no evidence
+    unanswered["number.whole"] = SkillMastery("number.whole", 0.4, 0.33, 0)
+    chosen = select_items(pool, "s1", unanswered, minutes=20,
+                          scope=Scope(subject="math", grade=6, knowledge_points=("number.fraction",)),
+                          prerequisites=PREREQS, today=TODAY)
+    assert {p.knowledge_point for p in chosen.picks} == {"number.fraction"}
+    assert all("prerequisite number.whole not answered yet" in p.reason for p in chosen.picks)
 
 
 def test_recent_items_are_not_repeated_and_old_mistakes_come_back_as_variants(pool: ItemPool,
