@@ -3,6 +3,15 @@
 Imports flow one way: ``api -> homework -> {scanning, recommender}``.
 """
 
+from homework._analytics import (
+    answer_choices,
+    answer_frame,
+    item_statistics,
+    mastery_frame,
+    mistake_notebook,
+    roster_frame,
+    sheet_frame,
+)
 from homework._assignments import (
     Assignment,
     AssignmentRequest,
@@ -49,9 +58,30 @@ from homework._targeting import (
     tiered_homework,
 )
 from homework._taxonomy import TAXONOMY, TagResult, tag_problem, taxonomy_graph
+from homework._timestats import (
+    cap_compliance,
+    daily_minutes,
+    duration_stats,
+    score_by_minutes,
+    time_differences,
+    time_of_day,
+)
 from homework._timing import TimeCalibrator, calibrate_from_totals, recalibrate_bank, reports_from_totals
 
 __all__ = [
+    "answer_choices",
+    "answer_frame",
+    "cap_compliance",
+    "daily_minutes",
+    "duration_stats",
+    "item_statistics",
+    "mastery_frame",
+    "mistake_notebook",
+    "roster_frame",
+    "score_by_minutes",
+    "sheet_frame",
+    "time_differences",
+    "time_of_day",
     "Intake",
     "PageOutcome",
     "ReviewItem",

@@ -83,29 +83,23 @@ def wrong_answers(answers: Iterable[Mapping[str, Any]], assignment: Assignment, 
     return pd.DataFrame(rows, columns=["student_id", "item_id", "stem", "answered", "knowledge_points"])
 
 
-def item_analysis(answers: Iterable[Mapping[str, Any]], assignment: Assignment) -> pd.DataFrame:
+def item_analysis(answers: Iterable[Mapping[str, Any]], assignment: Assignment,
+                  bank: ItemBank | None = None) -> pd.DataFrame:
     """Classical item analysis of one assignment, one row per item in sheet order.
 
     ``facility`` is the mean share of points (the p-value: low = hard); ``discrimination`` the
     correlation of the item's score with the student's score on the rest of the sheet (near 0 or
     negative: the item does not separate strong from weak students, or its key is wrong);
-    ``in_review`` how many answers still wait for a teacher. Needs at least 3 graded students for a
-    discrimination (NaN otherwise).
+    ``in_review`` how many answers still wait for a teacher; ``top_wrong`` the most frequent wrong
+    answer (a choice item's strongest distractor) and ``top_wrong_rate`` its share. Needs at least 3
+    graded students for a discrimination (NaN otherwise). With ``bank`` the key is filled in; every
+    answer's rate is in :func:`homework.answer_choices`.
     """
-    items = field_items(assignment)
-    graded = [a for a in answers if a["assignment_id"] == assignment.id and a["field_id"] in items]
-    scores = pd.DataFrame(
-        [(a["student_id"], items[a["field_id"]], float(a["score"]) / float(a["max_score"]))
-         for a in graded if a["grade_status"] == "graded" and a["max_score"]],
-        columns=["student_id", "item_id", "share"],
-    ).pivot_table(index="student_id", columns="item_id", values="share")
-    waiting = pd.Series([items[a["field_id"]] for a in graded if a["grade_status"] == "needs_review"],
-                        dtype=object).value_counts()
-    rows = []
-    for item_id in assignment.item_ids:
-        column = scores[item_id].dropna() if item_id in scores else pd.Series(dtype=float)
-        rest = scores.drop(columns=[item_id], errors="ignore").loc[column.index].mean(axis=1)
-        usable = len(column) >= 3 and column.std() > 0 and rest.std() > 0
-        rows.append((item_id, len(column), column.mean() if len(column) else float("nan"),
-                     float(column.corr(rest)) if usable else float("nan"), int(waiting.get(item_id, 0))))
-    return pd.DataFrame(rows, columns=["item_id", "graded", "facility", "discrimination", "in_review"])
+    from homework._analytics import answer_frame, item_statistics
+
+    table = item_statistics(answer_frame(answers, [assignment], bank)).set_index("item_id")
+    table = table.reindex(list(assignment.item_ids))
+    table["graded"] = table["graded"].fillna(0).astype(int)
+    table["in_review"] = table["in_review"].fillna(0).astype(int)
+    return table.reset_index()[["item_id", "key", "graded", "facility", "discrimination", "top_wrong",
+                                "top_wrong_rate", "in_review"]]

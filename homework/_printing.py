@@ -36,6 +36,8 @@ __all__ = ["PrintedAssignment", "field_items", "print_assignment", "render_quest
 log = logging.getLogger(__name__)
 
 MINUTES_FIELD = "minutes"
+START_FIELD = "started"
+"""The sheet field holding the start time the student wrote (``"19:05"``), where the sheet has one."""
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 MM = 72.0 / 25.4
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 18.0

@@ -1,0 +1,310 @@
+"""Stage 3 analytics as pandas frames: graded answers, mastery, item analysis and the 错题本.
+
+Everything starts from two frames built once from the store's answer rows::
+
+    store answers (one per sheet field)  --answer_frame-->  one row per student x item answered
+                                         --sheet_frame--->  one row per student x assignment (minutes,
+                                                            start time, score, class, school, day)
+
+and every statistic is a plain function of those frames, so a report, an export or a notebook asks the
+same question the same way. The time statistics and 双减 compliance live in :mod:`homework._timestats`.
+
+>>> from homework._assignments import Assignment
+>>> a = Assignment("hw1", "math", 5, ("i1", "i2"), (3.0, 4.0))
+>>> rows = [dict(assignment_id="hw1", student_id=s, field_id=f, value=v, score=p, max_score=1.0,
+...              correct=int(p), grade_status="graded", read_status="ok", page_id=1, updated_at=0.0)
+...         for s, f, v, p in [("s1", "i1", "3", 1.0), ("s1", "i2", "5", 0.0), ("s2", "i1", "4", 0.0)]]
+>>> frame = answer_frame(rows, [a])
+>>> frame[["student_id", "item_id", "value", "share"]].to_string(index=False)
+'student_id item_id value  share\\n        s1      i1     3    1.0\\n        s1      i2     5    0.0\\n        s2      i1     4    0.0'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from homework._assignments import Assignment
+from homework._bank import ItemBank
+from homework._errors import HomeworkError
+from homework._printing import MINUTES_FIELD, START_FIELD, field_items
+
+__all__ = [
+    "ANSWER_COLUMNS",
+    "SHEET_COLUMNS",
+    "answer_choices",
+    "answer_frame",
+    "item_statistics",
+    "mastery_frame",
+    "mistake_notebook",
+    "roster_frame",
+    "sheet_frame",
+]
+
+ANSWER_COLUMNS = ["assignment_id", "student_id", "field_id", "number", "item_id", "subject", "knowledge_points",
+                  "item_type", "value", "key", "score", "max_score", "share", "correct", "status", "page_id"]
+"""One row per student x item answered. ``share`` is score / max score (NaN until graded); ``status``
+is ``graded`` or ``needs_review``; ``number`` the question number on the sheet."""
+
+SHEET_COLUMNS = ["assignment_id", "student_id", "name", "class_name", "school", "subject", "grade", "day",
+                 "started", "minutes", "estimated_minutes", "score", "max_score", "share", "in_review",
+                 "recorded_at"]
+"""One row per student x assignment handed in. ``minutes`` is what the student wrote on the sheet
+(NaN when unread), ``started`` the start time written on it (NaT when absent), ``recorded_at`` when the
+store graded it (scan time: never the time the homework was done)."""
+
+ROSTER_COLUMNS = ["student_id", "name", "class_name", "school"]
+
+
+def roster_frame(rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Students with their name, class and school, one row each (a missing name is the id).
+
+    >>> roster_frame([{"student_id": "s1", "name": "李雷", "class_name": "六(1)班"}]).iloc[0].tolist()
+    ['s1', '李雷', '六(1)班', '']
+    """
+    frame = pd.DataFrame(list(rows) if not isinstance(rows, pd.DataFrame) else rows)
+    if "student_id" not in frame:
+        raise HomeworkError("a roster needs a student_id column")
+    for column in ROSTER_COLUMNS[1:]:
+        frame[column] = frame[column].fillna("").astype(str) if column in frame else ""
+    frame["name"] = frame["name"].where(frame["name"] != "", frame["student_id"])
+    repeated = frame["student_id"][frame["student_id"].duplicated()].tolist()
+    if repeated:
+        raise HomeworkError(f"student(s) {sorted(set(repeated))[:10]} listed twice in the roster")
+    return frame[ROSTER_COLUMNS].reset_index(drop=True)
+
+
+def _item_facts(bank: ItemBank | None, item_ids: list[str]) -> dict[str, tuple[tuple[str, ...], str, str]]:
+    if bank is None:
+        return {}
+    return {item.id: (item.knowledge_points, item.type.value, " / ".join(item.answer))
+            for item in bank.items([i for i in item_ids if i in bank])}
+
+
+def answer_frame(answers: Iterable[Mapping[str, Any]], assignments: Sequence[Assignment],
+                 bank: ItemBank | None = None) -> pd.DataFrame:
+    """The answers to the assignments' items (store rows) as one frame, in sheet order per student.
+
+    Without ``bank`` the knowledge points, item type and key are empty. Fields that are not items
+    (the minutes and start-time boxes) are left out; :func:`sheet_frame` reads those.
+    """
+    fields = {a.id: {f: (n, i) for n, (f, i) in enumerate(field_items(a).items(), start=1)} for a in assignments}
+    subjects = {a.id: a.subject for a in assignments}
+    picked = [r for r in answers if r["field_id"] in fields.get(r["assignment_id"], {})]
+    facts = _item_facts(bank, sorted({fields[r["assignment_id"]][r["field_id"]][1] for r in picked}))
+    rows = []
+    for r in picked:
+        number, item_id = fields[r["assignment_id"]][r["field_id"]]
+        kps, kind, key = facts.get(item_id, ((), "", ""))
+        graded = r["grade_status"] == "graded" and bool(r["max_score"])
+        share = float(r["score"]) / float(r["max_score"]) if graded else math.nan
+        rows.append((r["assignment_id"], r["student_id"], r["field_id"], number, item_id, subjects[r["assignment_id"]],
+                     kps, kind, r["value"], key, r["score"] if graded else math.nan,
+                     r["max_score"] if graded else math.nan, share,
+                     float(r["correct"]) if graded and r["correct"] is not None else math.nan,
+                     r["grade_status"], r.get("page_id")))
+    frame = pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+    return frame.sort_values(["assignment_id", "student_id", "number"], kind="stable").reset_index(drop=True)
+
+
+def _clock(value: Any, day: Any) -> pd.Timestamp:
+    """``"19:05"`` on ``day`` as a timestamp; NaT when either is unknown or the text is no time."""
+    if not isinstance(value, str) or day is None or pd.isna(day):
+        return pd.NaT
+    try:
+        hour, minute = (int(p) for p in value.replace("：", ":").split(":"))
+        return pd.Timestamp(dt.datetime.combine(pd.Timestamp(day).date(), dt.time(hour, minute)))
+    except (ValueError, TypeError):
+        return pd.NaT
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def sheet_frame(answers: Iterable[Mapping[str, Any]], assignments: Sequence[Assignment],
+                roster: pd.DataFrame | None = None, days: Mapping[str, dt.date] | None = None) -> pd.DataFrame:
+    """One row per student x assignment with answers: minutes written, start time, score, class, school.
+
+    ``days`` gives each assignment's day (from the ledger); without it ``day`` is NaT and the 双减
+    statistics leave the sheet out. ``roster`` (:func:`roster_frame`) gives names, classes and schools.
+    Only ``read_status == "ok"`` minutes and start times count: an unread box is unknown, not zero.
+    """
+    by_id = {a.id: a for a in assignments}
+    rows = [dict(r) for r in answers if r["assignment_id"] in by_id]
+    if not rows:
+        return pd.DataFrame(columns=SHEET_COLUMNS)
+    raw = pd.DataFrame(rows)
+    items = answer_frame(rows, assignments)
+    totals = items.groupby(["assignment_id", "student_id"]).agg(
+        score=("score", "sum"), max_score=("max_score", "sum"),
+        in_review=("status", lambda s: int((s == "needs_review").sum())))
+    keys = ["assignment_id", "student_id"]
+    sheets = raw.groupby(keys).agg(recorded_at=("updated_at", "min")).join(totals, how="left").reset_index()
+    sheets["minutes"] = sheets.set_index(keys).index.map(_field_values(raw, MINUTES_FIELD)).map(_number)
+    started = sheets.set_index(keys).index.map(_field_values(raw, START_FIELD))
+    sheets["day"] = pd.to_datetime(sheets["assignment_id"].map(dict(days or {})))
+    sheets["started"] = [_clock(v, d) for v, d in zip(started, sheets["day"], strict=True)]
+    sheets["started"] = pd.to_datetime(sheets["started"])
+    sheets["subject"] = sheets["assignment_id"].map({a.id: a.subject for a in assignments})
+    sheets["grade"] = sheets["assignment_id"].map({a.id: a.grade for a in assignments})
+    sheets["estimated_minutes"] = sheets["assignment_id"].map({a.id: a.total_minutes for a in assignments})
+    sheets["share"] = sheets["score"] / sheets["max_score"].where(sheets["max_score"] > 0)
+    sheets["recorded_at"] = pd.to_datetime(sheets["recorded_at"], unit="s")
+    people = roster_frame(roster if roster is not None else pd.DataFrame({"student_id": sheets["student_id"].unique()}))
+    sheets = sheets.merge(people, on="student_id", how="left")
+    for column in ("name", "class_name", "school"):
+        sheets[column] = sheets[column].fillna("" if column != "name" else sheets["student_id"])
+    return sheets[SHEET_COLUMNS].sort_values(["day", "assignment_id", "student_id"], kind="stable").reset_index(drop=True)
+
+
+def _field_values(raw: pd.DataFrame, field_id: str) -> dict[tuple[str, str], Any]:
+    ok = raw[(raw["field_id"] == field_id) & (raw["read_status"] == "ok")]
+    return dict(zip(zip(ok["assignment_id"], ok["student_id"], strict=True), ok["value"], strict=True))
+
+
+def mastery_frame(answers: pd.DataFrame, *, model: Any = None, students: Sequence[str] | None = None,
+                  knowledge_points: Sequence[str] | None = None) -> pd.DataFrame:
+    """Mastery per student x knowledge point with its uncertainty and the number of answers behind it.
+
+    With a fitted :mod:`recommender` ``model`` the model's P(correct) and std are used; without one, a
+    Beta(1, 1) posterior over the student's graded shares on the point (mean, std), so a point seen
+    once is uncertain whatever the answer. ``n_responses`` always counts this frame's graded answers.
+
+    >>> frame = pd.DataFrame({"student_id": ["s1"] * 3, "knowledge_points": [("kp.a",)] * 3,
+    ...                       "share": [1.0, 1.0, 0.0]})
+    >>> mastery_frame(frame).round(3).to_dict("records")
+    [{'student_id': 's1', 'knowledge_point': 'kp.a', 'p_correct': 0.6, 'std': 0.2, 'n_responses': 3}]
+    """
+    graded = answers[answers["share"].notna()].explode("knowledge_points").dropna(subset=["knowledge_points"])
+    stats = graded.groupby(["student_id", "knowledge_points"])["share"].agg(["sum", "count"])
+    students = list(students) if students is not None else sorted(answers["student_id"].unique())
+    points = list(knowledge_points) if knowledge_points is not None else sorted(
+        graded["knowledge_points"].unique())
+    grid = pd.MultiIndex.from_product([students, points], names=["student_id", "knowledge_point"])
+    stats = stats.rename_axis(["student_id", "knowledge_point"]).reindex(grid, fill_value=0)
+    a, b = 1.0 + stats["sum"], 1.0 + stats["count"] - stats["sum"]
+    out = pd.DataFrame({"p_correct": a / (a + b), "std": np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))),
+                        "n_responses": stats["count"].astype(int)}, index=grid).reset_index()
+    if model is not None:
+        believed = {(s, kp): m for s in students for kp, m in model.mastery(s, points).items()}
+        out["p_correct"] = [believed[(s, k)].p_correct for s, k in zip(out["student_id"], out["knowledge_point"],
+                                                                      strict=True)]
+        out["std"] = [believed[(s, k)].std for s, k in zip(out["student_id"], out["knowledge_point"], strict=True)]
+    return out
+
+
+def item_statistics(answers: pd.DataFrame) -> pd.DataFrame:
+    """Classical item analysis, one row per assignment x item in sheet order.
+
+    ``facility`` is the mean share of points (the p-value: low = hard); ``discrimination`` the
+    correlation of the item's share with the student's mean share on the rest of the assignment (near
+    0 or negative: the item does not separate strong from weak students, or its key is wrong; NaN
+    with fewer than 3 graded students); ``top_wrong`` the most frequent wrong answer and
+    ``top_wrong_rate`` the share of graded students who gave it (for a choice item, its strongest
+    distractor; all choices are in :func:`answer_choices`).
+
+    >>> frame = pd.DataFrame({"assignment_id": "hw", "student_id": ["a", "b", "c", "a", "b", "c"],
+    ...     "number": [1, 1, 1, 2, 2, 2], "item_id": ["i1"] * 3 + ["i2"] * 3, "value": list("ABCAAB"),
+    ...     "key": ["A"] * 6, "share": [1, 0, 0, 1, 1, 0.0], "status": "graded"})
+    >>> item_statistics(frame)[["item_id", "graded", "facility", "discrimination", "top_wrong"]].round(2).values.tolist()
+    [['i1', 3, 0.33, 0.5, 'B'], ['i2', 3, 0.67, 0.5, 'B']]
+    """
+    rows = []
+    for assignment_id, one in answers.groupby("assignment_id", sort=False):
+        shares = one.pivot_table(index="student_id", columns="item_id", values="share")
+        for (item_id, number), answered in one.groupby(["item_id", "number"], sort=False):
+            rows.append(_item_row(assignment_id, item_id, number, answered, shares))
+    columns = ["assignment_id", "item_id", "number", "key", "graded", "facility", "discrimination", "top_wrong",
+               "top_wrong_rate", "in_review"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["assignment_id", "number"], kind="stable").reset_index(
+        drop=True)
+
+
+def _item_row(assignment_id: str, item_id: str, number: int, answered: pd.DataFrame,
+              shares: pd.DataFrame) -> tuple[Any, ...]:
+    column = shares[item_id].dropna() if item_id in shares else pd.Series(dtype=float)
+    rest = shares.drop(columns=[item_id], errors="ignore").loc[column.index].mean(axis=1)
+    usable = len(column) >= 3 and column.std() > 0 and rest.std() > 0
+    wrong = answered[(answered["share"] < 1) & answered["value"].notna()]["value"].astype(str).value_counts()
+    top = wrong.index[0] if len(wrong) else ""
+    return (assignment_id, item_id, int(number), answered["key"].iloc[0], len(column),
+            float(column.mean()) if len(column) else math.nan,
+            float(column.corr(rest)) if usable else math.nan, top,
+            float(wrong.iloc[0] / len(column)) if len(wrong) and len(column) else 0.0,
+            int((answered["status"] == "needs_review").sum()))
+
+
+def answer_choices(answers: pd.DataFrame, top: int = 4) -> pd.DataFrame:
+    """How often each answer was given per item: every option of a choice item, the ``top`` most
+    frequent answers of any other item (the rest summed as ``其他``), with ``rate`` over graded answers.
+
+    >>> frame = pd.DataFrame({"assignment_id": "hw", "item_id": "i1", "number": 1, "item_type": "single_choice",
+    ...     "value": list("ABBC"), "key": "A", "share": [1.0, 0, 0, 0], "status": "graded"})
+    >>> answer_choices(frame)[["answer", "count", "rate", "is_key"]].values.tolist()
+    [['A', 1, 0.25, True], ['B', 2, 0.5, False], ['C', 1, 0.25, False]]
+    """
+    rows = []
+    graded = answers[answers["status"] == "graded"]
+    for (assignment_id, item_id, number), one in graded.groupby(["assignment_id", "item_id", "number"], sort=False):
+        values = one["value"].fillna("（空白）").astype(str)
+        counts = values.value_counts()
+        keys = {k.strip() for k in str(one["key"].iloc[0]).split("/")}
+        if not str(one["item_type"].iloc[0]).endswith("choice") and len(counts) > top:
+            counts = pd.concat([counts.iloc[:top], pd.Series({"其他": counts.iloc[top:].sum()})])
+        else:
+            counts = counts.sort_index()
+        right = set(values[one["share"] >= 1])
+        for answer, count in counts.items():
+            rows.append((assignment_id, item_id, int(number), answer, int(count), count / len(one),
+                         answer in keys or answer in right))
+    return pd.DataFrame(rows, columns=["assignment_id", "item_id", "number", "answer", "count", "rate", "is_key"])
+
+
+def mistake_notebook(answers: pd.DataFrame, bank: ItemBank, *, student_id: str | None = None,
+                     done: Mapping[str, set[str]] | None = None) -> pd.DataFrame:
+    """The 错题本: each graded wrong answer with its stem, the student's answer, the key, the
+    knowledge points, and a fresh bank item on the same points for practice (a 错题 variant).
+
+    The variant shares the wrong item's first knowledge point, subject and type family, is as close in
+    difficulty as the bank allows, and is none of the items the student has answered (``done`` adds
+    items answered elsewhere). An item no longer in the bank keeps its row with an empty stem. ``variant_id`` is empty when the bank has no such item. ``page_id`` says
+    where the student's own writing is (see :func:`homework.answer_crop`).
+    """
+    wrong = answers[(answers["share"] < 1) & answers["status"].eq("graded")]
+    if student_id is not None:
+        wrong = wrong[wrong["student_id"] == student_id]
+    seen = {s: set(g) | set((done or {}).get(s, set())) for s, g in answers.groupby("student_id")["item_id"]}
+    rows = []
+    for r in wrong.itertuples(index=False):
+        item = bank.get(r.item_id) if r.item_id in bank else None
+        variant = _variant(bank, item, seen.setdefault(r.student_id, set())) if item else None
+        if variant is not None:
+            seen[r.student_id].add(variant.id)
+        rows.append((r.student_id, r.assignment_id, r.number, r.item_id, item.stem if item else "", r.value, r.key,
+                     item.knowledge_points if item else (), r.page_id, r.field_id,
+                     variant.id if variant else "", variant.stem if variant else "",
+                     " / ".join(variant.answer) if variant else ""))
+    return pd.DataFrame(rows, columns=["student_id", "assignment_id", "number", "item_id", "stem", "answered", "key",
+                                       "knowledge_points", "page_id", "field_id", "variant_id", "variant_stem",
+                                       "variant_key"])
+
+
+def _variant(bank: ItemBank, item: Any, avoid: set[str]) -> Any:
+    if not item.knowledge_points:
+        return None
+    rows = bank.query(subject=item.subject, knowledge_points=item.knowledge_points[0], type=item.type.value)
+    rows = rows[~rows["id"].isin(avoid | {item.id})]
+    if rows.empty:
+        return None
+    distance = (rows["difficulty"].astype(int) - item.difficulty).abs() * 10 + (rows["grade"].astype(int)
+                                                                                 - item.grade).abs()
+    return bank.get(str(rows.loc[distance.sort_values(kind="stable").index[0], "id"]))
