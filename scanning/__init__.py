@@ -4,6 +4,7 @@ A leaf package: it speaks plain data (dataclasses, numpy arrays) and never impor
 ``homework``, ``api`` or ``recommender``.
 """
 
+from scanning._align import AlignedPage, align_page, find_page_quad
 from scanning._damage import Degradation, degrade, phone, scanner
 from scanning._errors import (
     BadImageError,
@@ -14,6 +15,8 @@ from scanning._errors import (
     SheetNotIdentifiedError,
     SpecError,
 )
+from scanning._foreign import ForeignSheet, QuestionKey, load_foreign_sheet
+from scanning._foreign_read import ForeignReading, read_foreign_page
 from scanning._geometry import (
     ARUCO_DICTIONARY,
     MARKER_IDS,
@@ -52,6 +55,7 @@ from scanning._ocr import (
     read_answer,
 )
 from scanning._omr import BubbleFill, FieldReading, read_field
+from scanning._omrchecker import import_omrchecker
 from scanning._pencil import DigitBank, HandStyle
 from scanning._qr import QRPayload, decode_payload, encode_payload, layout_checksum, page_payload
 from scanning._read import PageFailure, PageReading, PageResult, SheetReader, read_file, read_page
@@ -123,6 +127,17 @@ __all__ = [
     "read_field",
     "read_file",
     "read_page",
+    # sheets this library did not print: OMRChecker import, registration, reading
+    # (scanning/_foreign.py, _omrchecker.py, _align.py, _foreign_read.py)
+    "AlignedPage",
+    "ForeignReading",
+    "ForeignSheet",
+    "QuestionKey",
+    "align_page",
+    "find_page_quad",
+    "import_omrchecker",
+    "load_foreign_sheet",
+    "read_foreign_page",
     # rendering (scanning/_render.py)
     "PixelGeometry",
     "rasterize",
