@@ -8,10 +8,20 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_data_dir() -> Path:
+    """The per-user data folder (``$XDG_DATA_HOME/homework-loop``, ``~/.local/share/homework-loop`` on
+    Linux; the platform's own place elsewhere): never the working directory, so students' scans are
+    never one ``git add .`` away from a commit."""
+    import platformdirs
+
+    return platformdirs.user_data_path("homework-loop", appauthor=False)
+
+
 class Settings(BaseSettings):
     """What a deployment configures. Nothing is read at import: call ``Settings()`` in the app factory.
 
-    ``api_keys``: the keys scanner stations and teachers' platforms send in ``X-API-Key``; an empty
+    ``data_dir``: where uploads, pages, answers and the review queue are kept (default: the per-user
+    data folder, see :func:`default_data_dir`). ``api_keys``: the keys scanner stations and teachers' platforms send in ``X-API-Key``; an empty
     list leaves the service open (a single machine on a school network, or tests).
     ``bank``: the item bank file (CSV, JSON, JSONL or XLSX, as ``ItemBank.import_file`` reads) that
     ``POST /targeted`` picks from; ``model``: a fitted mastery model saved with ``model.to_json()``
@@ -21,7 +31,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HOMEWORK_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Path("homework-data")
+    data_dir: Path = Field(default_factory=default_data_dir)
     api_keys: list[str] = Field(default_factory=list)
     ocr_backend: str = "rapidocr"
     max_upload_mb: int = Field(200, ge=1)

@@ -31,6 +31,7 @@ from homework._errors import (
     ItemBankError,
     ReviewClosedError,
     UnknownAssignmentError,
+    UnknownKnowledgePointError,
 )
 from homework._graph import KnowledgeGraph
 from homework._intake import Intake, PageOutcome, UploadReport
@@ -114,6 +115,7 @@ __all__ = [
     "Item",
     "ItemBank",
     "ItemBankError",
+    "UnknownKnowledgePointError",
     "ItemType",
     "KnowledgeGraph",
     "KnowledgePoint",

@@ -311,6 +311,18 @@ class HomeworkCaps(BaseModel):
         """The band that caps ``grade``, or ``None`` when it has no cap."""
         return next((band for band in self.bands if band.low <= grade <= band.high), None)
 
+    def allow_homework(self, grade: int) -> None:
+        """Raise :class:`CapExceededError`, citing the rule, when ``grade`` may get no written homework.
+
+        >>> HomeworkCaps().allow_homework(2)
+        Traceback (most recent call last):
+        ...
+        homework._errors.CapExceededError: 双减 grades 1-2: no written homework: grade 2 may not get written homework
+        """
+        cap = self.cap_for(grade)
+        if cap is not None and cap.minutes == 0:
+            raise CapExceededError(f"{cap.describe()}: grade {grade} may not get written homework")
+
 
 @dataclass(frozen=True)
 class CapCheck:

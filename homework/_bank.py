@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from homework._errors import ItemBankError
+from homework._errors import ItemBankError, UnknownKnowledgePointError
 from homework._graph import KnowledgeGraph
 from homework._items import MAX_MINUTES, Item, ItemType, answer_problem, parse_list
 from homework._textindex import BigramIndex
@@ -533,6 +533,31 @@ class ItemBank:
         if text:
             return self._text_index().search(text, mask)
         return np.flatnonzero(mask)
+
+    def knowledge_points(self) -> list[str]:
+        """Every knowledge point the bank knows, sorted: its graph's and its items'."""
+        return sorted(set(self.graph or ()) | set(self._kp_rows))
+
+    def check_knowledge_points(self, points: Iterable[str]) -> None:
+        """Raise :class:`UnknownKnowledgePointError` for the first of ``points`` the bank does not know,
+        naming the nearest known ids (a typo is the usual cause).
+
+        >>> bank = ItemBank()
+        >>> _ = bank.add([Item(id="q1", grade=5, type="numeric", stem="1/2+1/2=?", answer=("1",),
+        ...                    knowledge_points=("number.fraction",))])
+        >>> bank.check_knowledge_points(["number.fractoin"])
+        Traceback (most recent call last):
+        ...
+        homework._errors.UnknownKnowledgePointError: unknown knowledge point 'number.fractoin'; nearest known: number.fraction
+        """
+        import difflib
+
+        known = self.knowledge_points()
+        for point in points:
+            if point not in known:
+                near = difflib.get_close_matches(point, known, n=3, cutoff=0.5) or known[:3]
+                raise UnknownKnowledgePointError(
+                    f"unknown knowledge point {point!r}; nearest known: {', '.join(near) or '(none)'}")
 
     def knowledge_point_counts(self) -> pd.Series:
         """How many items carry each knowledge point, most frequent first."""

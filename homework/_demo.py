@@ -113,8 +113,16 @@ def fill_and_scan(spec: Any, out: Path, seed: int, progress: Progress | None = N
     """Step 3: students fill their sheets in pencil; the pages come back as scanned JPEG files."""
     from scanning import DigitBank, generate_set
 
-    report = (lambda done, total: progress("fill_and_scan", done, total)) if progress else None
+    report = _reporter(progress, "fill_and_scan", len(spec.students))
     return generate_set(spec, out / "scans", scan_profiles(), DigitBank.load(DIGITS), seed=seed, progress=report)
+
+
+def _reporter(progress: Progress | None, step: str, total: int) -> Callable[[int, int], None] | None:
+    """``progress`` bound to one step, told at once that the step starts (done 0 of ``total``)."""
+    if progress is None:
+        return None
+    progress(step, 0, total)
+    return lambda done, total: progress(step, done, total)
 
 
 def station_uploads(out: Path, pages: list[Any]) -> list[tuple[Path, str]]:
@@ -146,17 +154,23 @@ def receive_scans(spec: Any, uploads: list[tuple[Path, str]], out: Path, pages: 
 
     intake = Intake(ScanStore(out / "store"))
     intake.register(spec)
+    return intake, receive_all(intake, uploads, pages, _reporter(progress, "receive_scans", pages))
+
+
+def receive_all(intake: Any, uploads: list[tuple[Path, str]], pages: int,
+                report: Callable[[int, int], None] | None = None) -> list[Any]:
+    """Every upload through ``intake``, with ``report(done, pages)`` after each page."""
     reports, done = [], 0
 
     def one_page(_outcome: Any) -> None:
         nonlocal done
         done += 1
-        if progress:
-            progress("receive_scans", done, pages)
+        if report:
+            report(done, pages)
 
     for path, station in uploads:
         reports.append(intake.receive(path, station=station, progress=one_page))
-    return intake, reports
+    return reports
 
 
 def summarise(spec: Any, out: Path, pdf: Path, intake: Any, reports: list[Any], truth: list[Any],
@@ -236,4 +250,4 @@ def run_demo(out: Path, *, seed: int = 2026, students: int = 12, progress: Progr
 
     from homework._demo_loop import run_loop
 
-    return replace(summary, loop=run_loop(spec, out, seed, timed))
+    return replace(summary, loop=run_loop(spec, out, seed, timed, progress))

@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from homework._demo import Progress
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BANK = FIXTURES / "bank" / "items.csv"
 KNOWLEDGE_POINTS = ("number.fraction", "number.decimal", "number.percent")
 DAY = dt.date(2026, 11, 23)
 NEXT_DAY = DAY + dt.timedelta(days=1)
+CLASS_NAME = "六年级(2)班"  # the loop's homework is grade 6 (the paper round trip before it is grade 7)
 
 
 @dataclass(frozen=True)
@@ -76,22 +79,24 @@ def print_homework(bank: Any, assignment: Any, spec: Any, out: Path) -> Any:
     from homework._printing import print_assignment
 
     students = [{"id": s.id, "name": s.name} for s in spec.students]
-    return print_assignment(bank, assignment, students, out / "homework", class_name=spec.class_name)
+    return print_assignment(bank, assignment, students, out / "homework", class_name=CLASS_NAME)
 
 
-def answer_and_scan(printed: Any, out: Path, seed: int) -> Any:
+def answer_and_scan(printed: Any, out: Path, seed: int, progress: Progress | None = None) -> Any:
     """Step 9: students answer (real handwriting), stations scan, intake reads and grades."""
+    from homework._demo import _reporter, receive_all
     from homework._intake import Intake
     from homework._store import ScanStore
     from scanning import DigitBank, generate_set, phone, scanner
 
     digits = DigitBank.load(FIXTURES / "handwriting" / "mnist_digits_500.npz")
     truth = generate_set(printed.spec, out / "homework" / "scans", [scanner(200, 0), scanner(300, 2), phone(10)],
-                         digits, seed=seed)
+                         digits, seed=seed,
+                         progress=_reporter(progress, "answer_and_scan", len(printed.spec.students)))
     intake = Intake(ScanStore(out / "homework" / "store"))
     intake.register(printed.spec)
-    for page in truth:
-        intake.receive(out / "homework" / "scans" / page.file)
+    uploads = [(out / "homework" / "scans" / page.file, page.kind) for page in truth]
+    receive_all(intake, uploads, len(truth), _reporter(progress, "receive_homework", len(truth)))
     return intake
 
 
@@ -133,12 +138,12 @@ def target_next_sets(bank: Any, assignment: Any, intake: Any, model: Any, ledger
     return targeted, tiers
 
 
-def run_loop(spec: Any, out: Path, seed: int, timed: Any) -> LoopSummary:
+def run_loop(spec: Any, out: Path, seed: int, timed: Any, progress: Progress | None = None) -> LoopSummary:
     """Steps 7-11 on the class of ``spec``; ``timed(name, fn, *args)`` runs and times each step."""
     students = [s.id for s in spec.students]
     bank, assignment, ledger, cap, refused = timed("teacher_assigns", teacher_assigns, students)
     printed = timed("print_homework", print_homework, bank, assignment, spec, out)
-    intake = timed("answer_and_scan", answer_and_scan, printed, out, seed)
+    intake = timed("answer_and_scan", answer_and_scan, printed, out, seed, progress)
     table, graded, review, wrong, minutes, model = timed("update_mastery", update_mastery, bank, assignment, intake,
                                                          students)
     targeted, tiers = timed("target_next_sets", target_next_sets, bank, assignment, intake, model, ledger, students)

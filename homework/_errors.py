@@ -7,6 +7,7 @@ the HTTP API that want to catch everything this library raises on purpose::
 
     HomeworkError
      ├── ItemBankError            an item or a knowledge-point graph is invalid (row, field, reason)
+ │    └── UnknownKnowledgePointError  a knowledge point neither the graph nor the bank knows (nearest ids)
      ├── AssignmentError          an assignment cannot be built as asked
      │    └── CapExceededError    it would break a 双减 homework-time cap (says which and by how much)
      ├── UnknownAssignmentError   a scanned page names an assignment this library does not know
@@ -25,6 +26,11 @@ class HomeworkError(Exception):
 
 class ItemBankError(HomeworkError, ValueError):
     """An item, a bank file or the knowledge-point graph is invalid."""
+
+
+class UnknownKnowledgePointError(ItemBankError):
+    """A knowledge point that neither the bank's graph nor its items know; the message names the
+    nearest known ids."""
 
 
 class AssignmentError(HomeworkError, ValueError):

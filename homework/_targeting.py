@@ -208,10 +208,8 @@ def _unique(students: Sequence[str]) -> list[str]:
 def _budgets(ledger: HomeworkLedger, students: Sequence[str], grade: int, minutes: float,
              day: dt.date) -> dict[str, tuple[float, str]]:
     """Each student's minutes for the set and why: the teacher's minutes or what the cap leaves."""
+    ledger.caps.allow_homework(grade)
     cap = ledger.caps.cap_for(grade)
-    if cap is not None and cap.minutes == 0:
-        raise CapExceededError(f"{cap.describe()}: grade {grade} may not get written homework, "
-                               "so no targeted set is assigned")
     out = {}
     for student in students:
         if cap is None:
@@ -396,30 +394,42 @@ def mastery_from_history(history: pd.DataFrame) -> tuple[Any, str]:
 # ------------------------------------------------------------------------------- printing
 
 
-def print_targeted(bank: ItemBank, homework: TargetedHomework, out_dir: str | Path, *,
+def print_targeted(bank: ItemBank, homework: TargetedHomework | TieredHomework, out_dir: str | Path, *,
                    names: Mapping[str, str] | None = None, class_name: str = "",
                    progress: Callable[[int, int], None] | None = None) -> Path:
-    """Print every student's set (question paper, then answer sheet) into ``out_dir/<student>/`` and merge
-    them into ``out_dir/targeted.pdf``, one document a teacher prints; returns its path.
-    ``progress(done, total)`` is called after each student."""
+    """Print every set (question paper, then the answer sheets) and merge them into
+    ``out_dir/targeted.pdf``, one document a teacher prints; returns its path. Per student sets go to
+    ``out_dir/<student>/``; tiers to ``out_dir/tier-<A>/``, one paper with a sheet for each member.
+    ``progress(done, total)`` is called after each set."""
     import pypdfium2 as pdfium
 
     from homework._printing import print_assignment
 
     out = Path(out_dir)
-    todo = homework.assignments
-    if not todo:
+    groups = _print_groups(homework, names or {})
+    if not groups:
         raise AssignmentError("no student has a targeted set to print")
     merged = pdfium.PdfDocument.new()
-    for done, (student, assignment) in enumerate(todo.items(), start=1):
-        person = {"id": student, "name": (names or {}).get(student, student)}
-        printed = print_assignment(bank, assignment, [person], out / student, class_name=class_name, combined=True)
-        part = pdfium.PdfDocument(printed.combined or out / student / "combined.pdf")
+    for done, (folder, assignment, people) in enumerate(groups, start=1):
+        printed = print_assignment(bank, assignment, people, out / folder, class_name=class_name, combined=True)
+        part = pdfium.PdfDocument(printed.combined or out / folder / "combined.pdf")
         merged.import_pages(part)
         part.close()
         if progress is not None:
-            progress(done, len(todo))
+            progress(done, len(groups))
     target = out / "targeted.pdf"
     merged.save(target)
     merged.close()
     return target
+
+
+def _print_groups(homework: TargetedHomework | TieredHomework,
+                  names: Mapping[str, str]) -> list[tuple[str, Assignment, list[dict[str, str]]]]:
+    """(folder, assignment, students) for each set to print."""
+    def person(student: str) -> dict[str, str]:
+        return {"id": student, "name": names.get(student, student)}
+
+    if isinstance(homework, TieredHomework):
+        return [(f"tier-{tier}", assignment, [person(s) for s in homework.students(tier)])
+                for tier, assignment in sorted(homework.assignments.items()) if homework.students(tier)]
+    return [(student, assignment, [person(student)]) for student, assignment in homework.assignments.items()]

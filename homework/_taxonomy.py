@@ -159,6 +159,7 @@ _PERCENT_TEXT = re.compile(r"%|％|百分|出勤率|合格率|发芽率|成活�
 _FRACTION_TEXT = re.compile(r"(?<!百)分之|\(\d+/\d+\)")
 _FRACTION_ANSWER = re.compile(r"\d*\(?\(?\d+\)?/\(?\d+\)?\)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_MATH_SIGN = re.compile(r"[0-9零〇一二两三四五六七八九十百千万亿半几%+\-*/×÷=<>≤≥]")  # a number or an operator
 _GIVEN_RESULT = re.compile(r"是\s*[\d(]")  # "一个数的5倍是2.5": find the unknown, not a calculation
 _VERBAL_OPERATORS = re.compile(r"计算|的|倍|和|差|积|商|是|多少|几|与|除以|乘以|加上|减去|去除|再|等于|得数|一个数|这个数|求")
 _NUMBER_OR_FRACTION = re.compile(r"\(\(?\d+\)?/\(?\d+\)?\)|\d+(?:\.\d+)?%?")
@@ -256,9 +257,20 @@ class TagResult:
 
 
 def tag_problem(text: str, equation: str = "", answer: str = "") -> TagResult:
-    """Knowledge points, solution steps, difficulty (1-5), minutes and grade of a word problem."""
+    """Knowledge points, solution steps, difficulty (1-5), minutes and grade of a word problem.
+
+    Text with no number, numeral or operator and no equation is not a math problem: no knowledge
+    point, confidence 0 and grade 0 (unknown).
+
+    >>> tag_problem("hello").knowledge_points, tag_problem("hello").confidence
+    ((), 0.0)
+    >>> tag_problem("一辆汽车3小时行了195千米，平均每小时行多少千米？").knowledge_points
+    ('number.whole', 'rate.distance')
+    """
     clean = _normalise(text)
     eq = _normalise(equation).replace(" ", "")
+    if not eq and not _MATH_SIGN.search(clean + _normalise(answer)):
+        return TagResult((), 0, 1, _minutes(text, 0), 0, 0.0)
     numbers = _number_types(clean, eq, _normalise(answer))
     topics = _topics(clean)
     if "3.14" in eq and "geometry.circle" not in topics:

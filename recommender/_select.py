@@ -234,8 +234,8 @@ def tiered_sets(pool: ItemPool, students: Sequence[Hashable], mastery: MasterySo
         if not members:
             continue
         stacked = {f: np.stack([getattr(states[s], f) for s in members]) for f in ("p", "std", "n", "known")}
-        median = _State(*(np.median(stacked[f], axis=0) for f in ("p", "std", "n")),
-                        known=stacked["known"].mean(axis=0) >= 0.5)
+        p, std, n = (np.median(stacked[f], axis=0) for f in ("p", "std", "n"))
+        median = _State(p, std, n, known=stacked["known"].mean(axis=0) >= 0.5)
         seen = _Past.union([past[s] for s in members if s in past])
         sets[tier] = ctx.select(f"tier {tier}", median, seen, float(minutes), i)
     return TieredSets(sets, tier_of, cutoffs)

@@ -44,7 +44,7 @@ from scanning._grading import (
 from scanning._ink import InkCrop, StackedFraction, find_ink, split_stacked_fraction
 from scanning._keys import AnswerKey, ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey, parse_key
 from scanning._layout import layout_pages, student_pages
-from scanning._load import MAX_PIXELS, PageImage, SourceRef, iter_pages, load_pages
+from scanning._load import MAX_PIXELS, PageImage, SourceRef, count_pages, iter_pages, load_pages
 from scanning._ocr import (
     DIGITS,
     NUMERIC,
@@ -114,6 +114,7 @@ __all__ = [
     "Registration",
     "SourceRef",
     "detect_markers",
+    "count_pages",
     "iter_pages",
     "load_pages",
     "register",

@@ -105,6 +105,18 @@ def iter_pages(source: str | Path | bytes, *, name: str | None = None) -> Iterat
         yield PageImage(decode(), source_ref)
 
 
+def count_pages(source: str | Path | bytes, *, name: str | None = None) -> int:
+    """How many pages a file holds, from its headers: no page is decoded (a progress bar's total, an
+    upload's page count). Raises :class:`~scanning.BadImageError` as :func:`page_loaders` does.
+
+    >>> import pypdfium2 as pdfium, io
+    >>> pdf = pdfium.PdfDocument.new(); _ = [pdf.new_page(595, 842) for _ in range(3)]
+    >>> buf = io.BytesIO(); pdf.save(buf); count_pages(buf.getvalue())
+    3
+    """
+    return sum(1 for _ in page_loaders(source, name=name))
+
+
 PageLoader = tuple[SourceRef, Callable[[], np.ndarray]]
 
 

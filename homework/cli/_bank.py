@@ -120,6 +120,7 @@ def query_items(
 
     bank = _load(bank_path)
     try:
+        bank.check_knowledge_points(kp or ())
         rows = bank.query_positions(subject=subject, grade=grade or None, knowledge_points=kp or None,
                                     descendants=descendants, type=item_type, difficulty=_range(difficulty, int),
                                     minutes=_range(minutes), text=text)
@@ -136,6 +137,26 @@ def query_items(
             typer.echo(f"{row.id:<16} g{row.grade} d{row.difficulty} {row.minutes:>4.1f}min "
                        f"{row.knowledge_points:<40} {row.stem[:40]}")
     typer.echo(f"{len(rows)} match(es)", err=as_json)
+
+
+@bank_app.command("points")
+def points(bank_path: BankOption = Path("bank.csv"),
+           as_json: Annotated[bool, typer.Option("--json", help="One JSON object per point.")] = False) -> None:
+    """List the knowledge points: id, name, items in the bank and prerequisites (the ids --kp takes)."""
+    bank = _load(bank_path, must_exist=False)
+    counts = bank.knowledge_point_counts()
+    graph = bank.graph
+    for kp in bank.knowledge_points():
+        known = graph is not None and kp in graph
+        point = graph.point(kp) if graph is not None and known else None
+        pres = sorted(graph.prerequisites(kp)) if graph is not None and known else []
+        row = {"id": kp, "name": point.name if point else "", "name_zh": point.name_zh if point else "",
+               "items": int(counts.get(kp, 0)), "prerequisites": pres}
+        if as_json:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            name = f"{row['name_zh']} {row['name']}".strip()
+            typer.echo(f"{kp:<26} {row['items']:>6} items  {name[:40]:<40} after: {', '.join(pres) or '-'}")
 
 
 @bank_app.command("tag")
@@ -178,15 +199,18 @@ def assign(
     from homework._assignments import (
         Assignment,
         AssignmentRequest,
+        HomeworkCaps,
         HomeworkLedger,
         build_assignment,
         compose_assignment,
         layered_assignments,
     )
-    from homework._errors import AssignmentError
+    from homework._errors import AssignmentError, CapExceededError, ItemBankError
 
     bank = _load(bank_path)
     try:
+        HomeworkCaps().allow_homework(grade)
+        bank.check_knowledge_points(kp or ())
         if items:
             made = {"": build_assignment(bank, [i.strip() for i in items.split(",") if i.strip()], grade=grade)}
         else:
@@ -196,7 +220,10 @@ def assign(
             request = AssignmentRequest(knowledge_points=tuple(kp), minutes=minutes, grade=grade, subject=subject,
                                         difficulty=level, seed=seed)
             made = layered_assignments(bank, request) if tiers else {"": compose_assignment(bank, request)}
-    except (AssignmentError, ValueError) as exc:
+    except CapExceededError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(3) from exc
+    except (AssignmentError, ItemBankError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     when = dt.date.fromisoformat(day) if day else dt.date.today()

@@ -9,6 +9,13 @@ import typer
 
 from homework.cli._app import app
 
+_STEPS = {  # progress step -> (bar label, unit)
+    "fill_and_scan": ("fill + scan", "students"),
+    "receive_scans": ("read + grade", "pages"),
+    "answer_and_scan": ("homework: answer + scan", "students"),
+    "receive_homework": ("homework: read + grade", "pages"),
+}
+
 
 @app.command("demo")
 def demo(
@@ -24,12 +31,12 @@ def demo(
     bars: dict[str, Any] = {}
 
     def progress(step: str, done: int, total: int) -> None:
-        label = {"fill_and_scan": "fill + scan (students)", "receive_scans": "read + grade (pages)"}.get(step, step)
-        if step not in bars:
-            for earlier in bars.values():
-                earlier.close()  # one bar at a time: the steps run one after another
-            bars[step] = tqdm(total=total, desc=label, unit="", leave=True)
+        label, unit = _STEPS.get(step, (step, "it"))
+        if step not in bars:  # the library reports (step, 0, total) as a step starts: the clock starts there
+            bars[step] = tqdm(total=total, desc=label, unit=f" {unit}", leave=True)
         bars[step].update(done - bars[step].n)
+        if done >= total:
+            bars[step].close()  # closed as the step ends, so its elapsed time is the step's own
 
     try:
         summary = run_demo(out, seed=seed, students=students, progress=progress)

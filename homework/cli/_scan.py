@@ -35,15 +35,27 @@ def scan(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     failed = read = 0
-    for path in tqdm(images, desc="scan", unit="file", disable=len(images) < 2):
-        for result in reader.read_file(path):
-            failed += not result.ok
-            read += result.ok
-            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else _table(result))
+    with tqdm(total=_pages(images), desc="scan", unit=" pages") as bar:
+        for path in images:
+            for result in reader.read_file(path):
+                failed += not result.ok
+                read += result.ok
+                bar.write(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else _table(result))
+                bar.update(1)
     if not as_json:
         typer.echo(f"{read} pages read, {failed} failed")
     if failed:
         raise typer.Exit(1)
+
+
+def _pages(images: list[Path]) -> int | None:
+    """Pages in all the files, from their headers (None if one cannot be opened: it fails when read)."""
+    import scanning
+
+    try:
+        return sum(scanning.count_pages(path) for path in images)
+    except scanning.BadImageError:
+        return None
 
 
 def _table(result: Any) -> str:

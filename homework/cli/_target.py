@@ -58,6 +58,7 @@ def target(
         typer.echo(f"error: no scan store at {store}", err=True)
         raise typer.Exit(2)
     try:
+        bank.check_knowledge_points(kp or ())
         history = history_from_answers(ScanStore(store).answers() if store else [], bank)
         mastery, source = (load_mastery_model(model), f"{model}") if model else mastery_from_history(history)
         ledger = HomeworkLedger.from_json(ledger_path.read_text(encoding="utf-8")) \
@@ -80,7 +81,7 @@ def target(
     if out is not None:
         out.write_text(json.dumps(_as_json(result, tiers), ensure_ascii=False, indent=1), encoding="utf-8")
         typer.echo(f"{out}: written")
-    if print_to is not None and not tiers:
+    if print_to is not None:
         _print(bank, result, print_to, names)
 
 
@@ -119,6 +120,6 @@ def _print(bank: Any, result: Any, folder: Path, names: dict[str, str]) -> None:
 
     from homework._targeting import print_targeted
 
-    with tqdm(total=len(result.assignments), desc="print (students)", unit="") as bar:
+    with tqdm(total=len(result.assignments), desc="print", unit=" sets") as bar:
         pdf = print_targeted(bank, result, folder, names=names, progress=lambda done, _total: bar.update(1))
-    typer.echo(f"{pdf}: every student's question paper and answer sheet")
+    typer.echo(f"{pdf}: every set's question paper and its students' answer sheets")

@@ -83,3 +83,13 @@ def test_unknown_assignment_is_a_404(client: TestClient) -> None:
     response = client.get("/assignments/nope/sheets.pdf", headers={"X-API-Key": "station-1"})
     assert response.status_code == 404
     assert response.json()["error"] == "UnknownAssignmentError"
+
+
+def test_the_default_data_folder_is_per_user_never_the_working_directory(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("HOMEWORK_DATA_DIR", raising=False)
+    assert Settings().data_dir == tmp_path / "xdg" / "homework-loop"
+    monkeypatch.setenv("HOMEWORK_DATA_DIR", str(tmp_path / "mine"))
+    assert Settings().data_dir == tmp_path / "mine"

@@ -57,7 +57,8 @@ def test_assign_shows_minutes_and_refuses_over_the_cap(tmp_path: Path) -> None:
     assert all(abs(v["total"] - 20) <= 3 for v in written.values())
     refused = runner.invoke(app, ["assign", "--bank", str(bank), "--items", "m23k-5320,m23k-13188",
                                   "--grade", "2"])
-    assert refused.exit_code == 3 and "双减 grades 1-2: no written homework is exceeded by" in refused.output
+    assert refused.exit_code == 3
+    assert "双减 grades 1-2: no written homework: grade 2 may not get written homework" in refused.output
     missing = runner.invoke(app, ["bank", "query", "--bank", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2 and "no bank at" in missing.output
 
@@ -88,3 +89,29 @@ def test_a_ledger_file_carries_the_day_across_subjects(tmp_path: Path) -> None:
     other_day = runner.invoke(app, ["assign", "--kp", "rate.distance", "--minutes", "30", *common[:-4],
                                     "--day", "2026-11-24", "--student", "s01:李雷"])
     assert other_day.exit_code == 0, other_day.output
+
+
+def test_an_unknown_knowledge_point_is_an_error_naming_the_nearest_and_points_lists_them(tmp_path: Path) -> None:
+    for command in (["bank", "query", "--bank", str(FIXTURE)], ["assign", "--bank", str(FIXTURE), "--grade", "5"],
+                    ["target", "--bank", str(FIXTURE), "--grade", "5", "--student", "s1"]):
+        result = runner.invoke(app, [*command, "--kp", "number.fractoin"])
+        assert result.exit_code == 2, result.output
+        assert "unknown knowledge point 'number.fractoin'; nearest known: number.fraction" in result.output
+    listed = runner.invoke(app, ["bank", "points", "--bank", str(FIXTURE), "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {r["id"]: r for r in map(json.loads, listed.stdout.splitlines())}
+    assert rows["number.fraction"]["items"] > 100 and "number.whole" in rows["number.fraction"]["prerequisites"]
+    assert rows["number.fraction"]["name_zh"] == "分数"
+
+
+def test_tag_gives_no_point_to_text_that_is_not_mathematics() -> None:
+    tagged = json.loads(runner.invoke(app, ["bank", "tag", "hello"]).stdout)
+    assert tagged["knowledge_points"] == [] and tagged["confidence"] == 0.0
+    story = json.loads(runner.invoke(app, ["bank", "tag", "一辆汽车3小时行了195千米，平均每小时行多少千米？"]).stdout)
+    assert "rate.distance" in story["knowledge_points"] and story["confidence"] >= 0.6
+
+
+def test_assign_for_grade_two_cites_the_double_reduction_rule() -> None:
+    result = runner.invoke(app, ["assign", "--bank", str(FIXTURE), "--grade", "2", "--kp", "number.whole"])
+    assert result.exit_code == 3
+    assert "双减 grades 1-2: no written homework: grade 2 may not get written homework" in result.output

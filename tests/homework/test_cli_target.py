@@ -41,3 +41,15 @@ def test_target_refuses_grade_two_and_a_missing_store(tmp_path: Path) -> None:
     assert run.exit_code == 2 and "grade 2 may not get written homework" in run.output
     run = CliRunner().invoke(app, [*BASE, "--student", "s1", "--store", str(tmp_path / "nope")])
     assert run.exit_code == 2 and "no scan store at" in run.output
+
+
+def test_tiers_print_one_paper_per_tier_with_every_member_s_sheet(tmp_path: Path) -> None:
+    folder = tmp_path / "print"
+    students = ["s1:王芳", "s2:李雷", "s3:韩梅梅"]
+    run = CliRunner().invoke(app, [*BASE, *(x for s in students for x in ("--student", s)), "--tiers",
+                                   "--minutes", "8", "--print", str(folder)])
+    assert run.exit_code == 0, run.output
+    tiers = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    assert tiers == ["tier-A", "tier-B", "tier-C"]
+    text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(folder / "targeted.pdf"))
+    assert all(name in text for name in ("王芳", "李雷", "韩梅梅"))
