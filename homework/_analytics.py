@@ -131,22 +131,23 @@ def _number(value: Any) -> float:
 
 
 def sheet_frame(answers: Iterable[Mapping[str, Any]], assignments: Sequence[Assignment],
-                roster: pd.DataFrame | None = None, days: Mapping[str, dt.date] | None = None) -> pd.DataFrame:
+                roster: pd.DataFrame | None = None, days: Mapping[str, dt.date] | None = None, *,
+                items: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per student x assignment with answers: minutes written, start time, score, class, school.
 
     ``days`` gives each assignment's day (from the ledger); without it ``day`` is NaT and the 双减
     statistics leave the sheet out. ``roster`` (:func:`roster_frame`) gives names, classes and schools.
     Only ``read_status == "ok"`` minutes and start times count: an unread box is unknown, not zero.
+    ``items`` is :func:`answer_frame` of the same answers, when already made.
     """
     by_id = {a.id: a for a in assignments}
     rows = [dict(r) for r in answers if r["assignment_id"] in by_id]
     if not rows:
         return pd.DataFrame(columns=SHEET_COLUMNS)
     raw = pd.DataFrame(rows)
-    items = answer_frame(rows, assignments)
-    totals = items.groupby(["assignment_id", "student_id"]).agg(
-        score=("score", "sum"), max_score=("max_score", "sum"),
-        in_review=("status", lambda s: int((s == "needs_review").sum())))
+    items = answer_frame(rows, assignments) if items is None else items
+    totals = items.assign(in_review=items["status"].eq("needs_review")).groupby(["assignment_id", "student_id"]).agg(
+        score=("score", "sum"), max_score=("max_score", "sum"), in_review=("in_review", "sum"))
     keys = ["assignment_id", "student_id"]
     sheets = raw.groupby(keys).agg(recorded_at=("updated_at", "min")).join(totals, how="left").reset_index()
     sheets["minutes"] = sheets.set_index(keys).index.map(_field_values(raw, MINUTES_FIELD)).map(_number)
@@ -218,29 +219,45 @@ def item_statistics(answers: pd.DataFrame) -> pd.DataFrame:
     >>> item_statistics(frame)[["item_id", "graded", "facility", "discrimination", "top_wrong"]].round(2).values.tolist()
     [['i1', 3, 0.33, 0.5, 'B'], ['i2', 3, 0.67, 0.5, 'B']]
     """
-    rows = []
-    for assignment_id, one in answers.groupby("assignment_id", sort=False):
-        shares = one.pivot_table(index="student_id", columns="item_id", values="share")
-        for (item_id, number), answered in one.groupby(["item_id", "number"], sort=False):
-            rows.append(_item_row(assignment_id, item_id, number, answered, shares))
+    keys = ["assignment_id", "item_id", "number"]
+    graded = answers["share"].notna()
+    stats = answers.assign(graded=graded, review=answers["status"].eq("needs_review")).groupby(
+        keys, sort=False).agg(key=("key", "first"), graded=("graded", "sum"), facility=("share", "mean"),
+                             in_review=("review", "sum"))
+    stats["discrimination"] = pd.Series(_discrimination(answers[graded]), dtype=float).reindex(
+        stats.index.droplevel("number")).to_numpy()
+    wrong = answers[graded & (answers["share"] < 1) & answers["value"].notna()]
+    counts = wrong.assign(value=wrong["value"].astype(str)).groupby([*keys, "value"]).size().rename("n")
+    top = counts.reset_index().sort_values([*keys, "n", "value"], ascending=[True, True, True, False, True],
+                                           kind="stable").drop_duplicates(keys).set_index(keys)
+    stats["top_wrong"] = top["value"].reindex(stats.index).fillna("")
+    stats["top_wrong_rate"] = (top["n"].reindex(stats.index).fillna(0) / stats["graded"].where(stats["graded"] > 0)
+                               ).fillna(0.0)
+    stats[["graded", "in_review"]] = stats[["graded", "in_review"]].astype(int)
     columns = ["assignment_id", "item_id", "number", "key", "graded", "facility", "discrimination", "top_wrong",
                "top_wrong_rate", "in_review"]
-    return pd.DataFrame(rows, columns=columns).sort_values(["assignment_id", "number"], kind="stable").reset_index(
-        drop=True)
+    return stats.reset_index()[columns].sort_values(["assignment_id", "number"], kind="stable").reset_index(drop=True)
 
 
-def _item_row(assignment_id: str, item_id: str, number: int, answered: pd.DataFrame,
-              shares: pd.DataFrame) -> tuple[Any, ...]:
-    column = shares[item_id].dropna() if item_id in shares else pd.Series(dtype=float)
-    rest = shares.drop(columns=[item_id], errors="ignore").loc[column.index].mean(axis=1)
-    usable = len(column) >= 3 and column.std() > 0 and rest.std() > 0
-    wrong = answered[(answered["share"] < 1) & answered["value"].notna()]["value"].astype(str).value_counts()
-    top = wrong.index[0] if len(wrong) else ""
-    return (assignment_id, item_id, int(number), answered["key"].iloc[0], len(column),
-            float(column.mean()) if len(column) else math.nan,
-            float(column.corr(rest)) if usable else math.nan, top,
-            float(wrong.iloc[0] / len(column)) if len(wrong) and len(column) else 0.0,
-            int((answered["status"] == "needs_review").sum()))
+def _discrimination(graded: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """Item-rest correlation per (assignment, item): each item's share against the student's mean share
+    on the assignment's other items, over the students graded on both (at least 3; NaN otherwise)."""
+    sheet, sheets = pd.factorize(graded["assignment_id"] + "\x1f" + graded["student_id"])
+    item, items = pd.factorize(pd.MultiIndex.from_arrays([graded["assignment_id"], graded["item_id"]]))
+    x = np.full((len(sheets), len(items)), np.nan)
+    x[sheet, item] = graded["share"].to_numpy(dtype=float)  # one row per sheet: only its assignment's items
+    seen = ~np.isnan(x)
+    total, count = np.nansum(x, axis=1, keepdims=True), seen.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rest = (total - np.nan_to_num(x)) / (count - seen)
+    both = seen & np.isfinite(rest)
+    return {key: _corr(x[both[:, j], j], rest[both[:, j], j]) for j, key in enumerate(items)}
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 3 or a.std() == 0 or b.std() == 0:
+        return math.nan
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 def answer_choices(answers: pd.DataFrame, top: int = 4) -> pd.DataFrame:
@@ -252,21 +269,23 @@ def answer_choices(answers: pd.DataFrame, top: int = 4) -> pd.DataFrame:
     >>> answer_choices(frame)[["answer", "count", "rate", "is_key"]].values.tolist()
     [['A', 1, 0.25, True], ['B', 2, 0.5, False], ['C', 1, 0.25, False]]
     """
-    rows = []
+    keys = ["assignment_id", "item_id", "number"]
     graded = answers[answers["status"] == "graded"]
-    for (assignment_id, item_id, number), one in graded.groupby(["assignment_id", "item_id", "number"], sort=False):
-        values = one["value"].fillna("（空白）").astype(str)
-        counts = values.value_counts()
-        keys = {k.strip() for k in str(one["key"].iloc[0]).split("/")}
-        if not str(one["item_type"].iloc[0]).endswith("choice") and len(counts) > top:
-            counts = pd.concat([counts.iloc[:top], pd.Series({"其他": counts.iloc[top:].sum()})])
-        else:
-            counts = counts.sort_index()
-        right = set(values[one["share"] >= 1])
-        for answer, count in counts.items():
-            rows.append((assignment_id, item_id, int(number), answer, int(count), count / len(one),
-                         answer in keys or answer in right))
-    return pd.DataFrame(rows, columns=["assignment_id", "item_id", "number", "answer", "count", "rate", "is_key"])
+    graded = graded.assign(answer=graded["value"].fillna("（空白）").astype(str), right=graded["share"] >= 1)
+    counts = graded.groupby([*keys, "answer"], sort=False).agg(count=("right", "size"), right=("right", "any"),
+                                                              key=("key", "first"), kind=("item_type", "first"))
+    counts = counts.reset_index()
+    keyed = [a in {k.strip() for k in str(k).split("/")} for a, k in zip(counts["answer"], counts["key"], strict=True)]
+    counts["is_key"] = counts["right"].to_numpy() | np.array(keyed, dtype=bool)
+    counts["rank"] = counts.sort_values("count", ascending=False, kind="stable").groupby(keys).cumcount()
+    choice = counts["kind"].astype(str).str.endswith("choice")
+    counts.loc[~choice & (counts["rank"] >= top) & ~counts["is_key"], "answer"] = "其他"
+    counts = counts.groupby([*keys, "answer"], sort=False).agg(count=("count", "sum"), is_key=("is_key", "any"))
+    counts = counts.reset_index()
+    counts["rate"] = counts["count"] / counts.groupby(keys)["count"].transform("sum")
+    counts["other"] = counts["answer"] == "其他"
+    order = counts.sort_values(["assignment_id", "number", "other", "answer"], kind="stable")
+    return order[[*keys, "answer", "count", "rate", "is_key"]].reset_index(drop=True)
 
 
 def mistake_notebook(answers: pd.DataFrame, bank: ItemBank, *, student_id: str | None = None,
@@ -283,12 +302,17 @@ def mistake_notebook(answers: pd.DataFrame, bank: ItemBank, *, student_id: str |
     if student_id is not None:
         wrong = wrong[wrong["student_id"] == student_id]
     seen = {s: set(g) | set((done or {}).get(s, set())) for s, g in answers.groupby("student_id")["item_id"]}
-    rows = []
+    items = {i.id: i for i in bank.items(list(dict.fromkeys(i for i in wrong["item_id"] if i in bank)))}
+    pools: dict[tuple[str, str, str], pd.DataFrame] = {}
+    picks = []
     for r in wrong.itertuples(index=False):
-        item = bank.get(r.item_id) if r.item_id in bank else None
-        variant = _variant(bank, item, seen.setdefault(r.student_id, set())) if item else None
-        if variant is not None:
-            seen[r.student_id].add(variant.id)
+        item = items.get(r.item_id)
+        picks.append(_variant(bank, item, seen.setdefault(r.student_id, set()), pools) if item else "")
+        seen[r.student_id].add(picks[-1])
+    variants = {i.id: i for i in bank.items([p for p in dict.fromkeys(picks) if p])}
+    rows = []
+    for r, pick in zip(wrong.itertuples(index=False), picks, strict=True):
+        item, variant = items.get(r.item_id), variants.get(pick)
         rows.append((r.student_id, r.assignment_id, r.number, r.item_id, item.stem if item else "", r.value, r.key,
                      item.knowledge_points if item else (), r.page_id, r.field_id,
                      variant.id if variant else "", variant.stem if variant else "",
@@ -298,13 +322,16 @@ def mistake_notebook(answers: pd.DataFrame, bank: ItemBank, *, student_id: str |
                                        "variant_key"])
 
 
-def _variant(bank: ItemBank, item: Any, avoid: set[str]) -> Any:
+def _variant(bank: ItemBank, item: Any, avoid: set[str], pools: dict[tuple[str, str, str], pd.DataFrame]) -> str:
     if not item.knowledge_points:
-        return None
-    rows = bank.query(subject=item.subject, knowledge_points=item.knowledge_points[0], type=item.type.value)
-    rows = rows[~rows["id"].isin(avoid | {item.id})]
+        return ""
+    key = (item.subject, item.knowledge_points[0], item.type.value)
+    if key not in pools:
+        found = bank.query(subject=key[0], knowledge_points=key[1], type=key[2])
+        pools[key] = pd.DataFrame({"id": found["id"].astype(str), "difficulty": found["difficulty"].astype(int),
+                                   "grade": found["grade"].astype(int)})
+    rows = pools[key][~pools[key]["id"].isin(avoid | {item.id})]
     if rows.empty:
-        return None
-    distance = (rows["difficulty"].astype(int) - item.difficulty).abs() * 10 + (rows["grade"].astype(int)
-                                                                                 - item.grade).abs()
-    return bank.get(str(rows.loc[distance.sort_values(kind="stable").index[0], "id"]))
+        return ""
+    distance = (rows["difficulty"] - item.difficulty).abs() * 10 + (rows["grade"] - item.grade).abs()
+    return str(rows.loc[distance.sort_values(kind="stable").index[0], "id"])

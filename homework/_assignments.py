@@ -389,6 +389,16 @@ class HomeworkLedger:
                     return entry.assignment, entry.students, day
         return None
 
+    def recorded(self) -> list[tuple[Assignment, frozenset[str], dt.date]]:
+        """Every recorded assignment with its students and day, by day (for reports).
+
+        >>> ledger = HomeworkLedger()
+        >>> _ = ledger.assign(Assignment("sx-1", "math", 4, ("m1",), (10.0,)), ["s01"], dt.date(2026, 11, 23))
+        >>> [(a.id, d.isoformat()) for a, _, d in ledger.recorded()]
+        [('sx-1', '2026-11-23')]
+        """
+        return [(e.assignment, e.students, day) for day, entries in sorted(self._entries.items()) for e in entries]
+
     def _record(self, day: dt.date, entry: _Entry) -> None:
         self._entries.setdefault(day, []).append(entry)
         subject, minutes = entry.assignment.subject, entry.assignment.total_minutes

@@ -8,14 +8,13 @@ What the simulator does not model is drawn plainly and said here: wrong numeric 
 per-item misconceptions (the key off by a factor, a digit or a step); each student starts homework
 around a habitual evening time (mean 19:00, sd 50 min between students, 30 min day to day); 3 % of
 minutes boxes are unread; a few answers wait for review; the sheets are scanned the next morning.
-Every few days a Chinese assignment (20-45 min) shares the day, so some days go over the 双减 cap.
+Every third day a Chinese assignment (15-30 min) shares the day, so some days go over the 双减 cap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,8 +23,9 @@ import pandas as pd
 from homework._assignments import Assignment, AssignmentRequest, compose_assignment
 from homework._bank import ItemBank
 from homework._printing import MINUTES_FIELD, START_FIELD, field_items
+from homework._records import Records
 
-__all__ = ["SimulatedRecords", "simulate_records"]
+__all__ = ["simulate_records"]
 
 UNIT = ("number.fraction", "number.decimal", "number.percent", "ratio.proportion", "percent.price")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -33,21 +33,12 @@ GIVEN = ["子涵", "欣怡", "梓萱", "浩然", "宇轩", "诗涵", "俊杰", "
          "子墨", "嘉怡", "博文", "可馨", "天佑", "梦瑶", "泽宇"]
 
 
-@dataclass(frozen=True)
-class SimulatedRecords:
-    """Assignments, the store's answer rows for them, the roster and each assignment's day."""
-
-    assignments: tuple[Assignment, ...]
-    answers: list[dict[str, Any]]
-    roster: pd.DataFrame
-    days: dict[str, dt.date]
-
-
 def _roster(classes: Sequence[tuple[str, int]], school: str, rng: np.random.Generator) -> pd.DataFrame:
-    rows = []
+    rows: list[dict[str, str]] = []
+    names = rng.permutation([s + g for s in SURNAMES for g in GIVEN])  # 400 distinct names
     for c, (name, size) in enumerate(classes):
         for n in range(size):
-            full = SURNAMES[rng.integers(len(SURNAMES))] + GIVEN[rng.integers(len(GIVEN))]
+            full = str(names[len(rows) % len(names)])
             rows.append({"student_id": f"c{c + 1}s{n + 1:02d}", "name": full, "class_name": name, "school": school})
     return pd.DataFrame(rows)
 
@@ -66,17 +57,18 @@ def _schedule(bank: ItemBank, count: int, grade: int, start: dt.date,
 
 
 def _wrong_value(key: str, choice: int) -> str:
+    percent = key.endswith("%")
     try:
-        value = float(key)
+        value = float(key.rstrip("%"))
     except ValueError:
         return key + "?"
     wrong = [value * 10, value + 1, value / 2][choice]
-    return f"{wrong:g}"
+    return f"{wrong:g}" + ("%" if percent else "")
 
 
 def simulate_records(bank: ItemBank, *, classes: Sequence[tuple[str, int]] = (("六(1)班", 50),),
                      school: str = "示范小学", assignments: int = 30, grade: int = 6,
-                     start: dt.date = dt.date(2026, 10, 12), minutes: float = 25, seed: int = 0) -> SimulatedRecords:
+                     start: dt.date = dt.date(2026, 10, 12), minutes: float = 25, seed: int = 0) -> Records:
     """Weeks of math homework (one assignment a school day) for ``classes`` (name, size) of one school.
 
     >>> bank = ItemBank(); _ = bank.import_file(FIXTURES / "bank" / "items.csv")
@@ -104,7 +96,7 @@ def simulate_records(bank: ItemBank, *, classes: Sequence[tuple[str, int]] = (("
             rows += _sheet_rows(assignment, student, day, keys, correct, spent, started, rng)
         if n % 3 == 1:
             chinese.append((Assignment(f"yw-{len(chinese) + 1:02d}", "chinese", grade, (f"yw-reading-{n}",),
-                                       (float(rng.choice([20, 30, 45])),)), day))
+                                       (float(rng.choice([15, 20, 30])),)), day))
         sim.next_day()
     for assignment, day in chinese:
         for s, student in enumerate(roster["student_id"]):
@@ -112,7 +104,7 @@ def simulate_records(bank: ItemBank, *, classes: Sequence[tuple[str, int]] = (("
             rows += _sheet_rows(assignment, student, day, {assignment.item_ids[0]: "A"},
                                 rng.random(1) < 0.75, spent, habit[s] - 70 + rng.normal(0, 30), rng)
     everything = [a for a, _ in schedule] + [a for a, _ in chinese]
-    return SimulatedRecords(tuple(everything), rows, roster, {a.id: d for a, d in [*schedule, *chinese]})
+    return Records(rows, tuple(everything), roster, {a.id: d for a, d in [*schedule, *chinese]})
 
 
 def _sheet_rows(assignment: Assignment, student: str, day: dt.date, keys: dict[str, str], correct: np.ndarray,

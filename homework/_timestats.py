@@ -126,8 +126,9 @@ def time_differences(sheets: pd.DataFrame, by: By = "student_id") -> pd.DataFram
 def daily_minutes(sheets: pd.DataFrame, caps: HomeworkCaps | None = None) -> pd.DataFrame:
     """Each student's written-homework minutes per day over all subjects against the grade's 双减 cap.
 
-    ``minutes`` sums what the student wrote; ``unknown`` counts that day's sheets with no readable
-    minutes (so a day under the cap with unknowns is not proven compliant); ``over`` is minutes past
+    ``minutes`` sums what the student wrote (NaN when no sheet of the day has readable minutes);
+    ``unknown`` counts that day's sheets with no readable minutes (so a day under the cap with
+    unknowns is not proven compliant); ``over`` is minutes past
     the cap (0 when within; NaN when the grade has no cap). Sheets without a day are left out.
 
     >>> sheets = pd.DataFrame({"student_id": ["a", "a", "b"], "class_name": "6(1)", "school": "x",
@@ -137,10 +138,10 @@ def daily_minutes(sheets: pd.DataFrame, caps: HomeworkCaps | None = None) -> pd.
     """
     caps = caps or HomeworkCaps()
     dated = sheets[sheets["day"].notna()]
-    days = dated.groupby(["student_id", "day"]).agg(
+    days = dated.assign(unknown=dated["minutes"].isna()).groupby(["student_id", "day"]).agg(
         class_name=("class_name", "first"), school=("school", "first"), grade=("grade", "max"),
-        minutes=("minutes", "sum"), sheets=("minutes", "size"),
-        unknown=("minutes", lambda m: int(m.isna().sum()))).reset_index()
+        minutes=("minutes", "sum"), sheets=("minutes", "size"), unknown=("unknown", "sum")).reset_index()
+    days["minutes"] = days["minutes"].where(days["unknown"] < days["sheets"])
     cap_of = {int(g): (band.minutes if (band := caps.cap_for(int(g))) else np.nan) for g in days["grade"].unique()}
     days["cap"] = days["grade"].map(cap_of).astype(float)
     days["over"] = (days["minutes"] - days["cap"]).clip(lower=0)

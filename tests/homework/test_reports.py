@@ -1,0 +1,144 @@
+"""Reports: every plot present with the numbers of the frames behind it; offline; the CLI on a real store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from typer.testing import CliRunner
+
+from homework import HomeworkError, HomeworkLedger, ItemBank, daily_minutes
+from homework._assignments import AssignmentRequest, compose_assignment
+from homework._intake import Intake
+from homework._printing import sheet_spec
+from homework._reports import class_report, overview_report, report_data, student_report
+from homework._simulated import simulate_records
+from homework._store import ScanStore
+from homework.cli import _commands  # noqa: F401  (registers every command)
+from homework.cli._app import app
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+BANK = FIXTURES / "bank" / "items.csv"
+
+
+@pytest.fixture(scope="module")
+def data(bank: ItemBank):
+    records = simulate_records(bank, classes=[("六(1)班", 14), ("六(2)班", 9)], assignments=8, seed=5)
+    return report_data(records, bank)
+
+
+def charts_of(html: str) -> dict[str, list[ElementTree.Element]]:
+    found: dict[str, list[ElementTree.Element]] = {}
+    for svg in re.findall(r"<svg class=\"chart\".*?</svg>", html, flags=re.S):
+        element = ElementTree.fromstring(svg)  # each chart is well-formed XML
+        found.setdefault(element.get("data-chart", ""), []).append(element)
+    return found
+
+
+def marks(svg: ElementTree.Element, cls: str) -> list[ElementTree.Element]:
+    return [e for e in svg.iter() if e.get("class") == cls]
+
+
+def test_class_report_draws_every_plot_from_the_class_numbers(data) -> None:
+    html = class_report(data, "六(1)班")
+    charts = charts_of(html)
+    assert set(charts) == {"heatmap", "stacked-bars", "bars", "scatter", "dot-strip"}
+    students = data.sheets[data.sheets["class_name"] == "六(1)班"]["student_id"].unique()
+    heat = charts["heatmap"][0]
+    mastery = data.mastery[data.mastery["student_id"].isin(students)]
+    points = mastery.loc[mastery["n_responses"] > 0, "knowledge_point"].nunique()
+    cells = marks(heat, "cell")
+    assert len(cells) == len(students) * points == int(heat.get("data-rows")) * int(heat.get("data-columns"))
+    assert sum(int(c.get("data-n")) for c in cells) == mastery["n_responses"].sum()
+    assert len(charts["stacked-bars"]) == data.sheets["assignment_id"].nunique() == 8 + 3  # math, Chinese
+    for bar_chart in charts["stacked-bars"]:
+        segments = marks(bar_chart, "segment")
+        assert segments and sum(float(s.get("data-share")) for s in segments) == pytest.approx(
+            int(bar_chart.get("data-bars")), abs=0.01 * len(segments))
+    days = daily_minutes(data.sheets[data.sheets["class_name"] == "六(1)班"])
+    dots = marks(charts["dot-strip"][0], "dot")
+    assert len(dots) == days["minutes"].notna().sum() and days["minutes"].isna().any()  # unknown days not drawn at 0
+    assert sum(d.get("data-over") == "1" for d in dots) == (days["over"] > 0).sum() > 0
+    hours = next(c for c in charts["bars"] if "开始" in c.get("aria-label", ""))
+    started = data.sheets[(data.sheets["class_name"] == "六(1)班") & data.sheets["started"].notna()]
+    assert sum(float(b.get("data-value")) for b in marks(hours, "bar")) == (started["started"].dt.hour >= 14).sum()
+
+
+def test_reports_are_self_contained(data) -> None:
+    for html in (class_report(data, "六(2)班"), student_report(data, "c2s01"), overview_report(data)):
+        assert "<script" not in html and "<link" not in html and "@import" not in html
+        assert not re.search(r"(src|href)=\"?(https?:)?//", html)
+        assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
+
+
+def test_student_report_lists_the_mistakes_with_a_practice_item_and_typeset_stems(data) -> None:
+    html = student_report(data, "c1s02")
+    mine = data.answers[(data.answers["student_id"] == "c1s02") & (data.answers["status"] == "graded")
+                        & (data.answers["share"] < 1)]
+    notebook = html.split("<h2>错题本</h2>")[1]
+    assert notebook.count("<tr>") == len(mine) + 1
+    assert "(1/" not in notebook and '<span class="frac">' in notebook
+    charts = charts_of(html)
+    assert {"bars", "scatter"} <= set(charts)
+
+
+def test_overview_compares_the_classes(data) -> None:
+    html = overview_report(data, school="示范小学")
+    assert "六(1)班" in html and "六(2)班" in html
+    heat = charts_of(html)["heatmap"][0]
+    assert heat.get("data-rows") == "2"
+
+
+def test_unknown_class_or_student_is_refused_with_what_is_known(data) -> None:
+    with pytest.raises(HomeworkError, match=r"no homework of class '七\(1\)班'.*六\(1\)班"):
+        class_report(data, "七(1)班")
+    with pytest.raises(HomeworkError, match="no homework of student"):
+        student_report(data, "nobody")
+
+
+@pytest.fixture(scope="module")
+def scanned_store(tmp_path_factory: pytest.TempPathFactory, bank: ItemBank) -> tuple[Path, Path]:
+    from scanning import DigitBank, generate_set, get_backend, scanner
+
+    out = tmp_path_factory.mktemp("store")
+    assignment = compose_assignment(bank, AssignmentRequest(knowledge_points=("number.fraction",), minutes=10,
+                                                            grade=6, seed=2), assignment_id="rep-hw-1")
+    students = [("s01", "李雷"), ("s02", "韩梅梅"), ("s03", "王芳")]
+    spec = sheet_spec(bank, assignment, students, class_name="六(3)班")
+    truth = generate_set(spec, out / "scans", [scanner(200, 0)], DigitBank.load(
+        FIXTURES / "handwriting" / "mnist_digits_500.npz"), seed=4)
+    intake = Intake(ScanStore(out / "store"), ocr=get_backend("rapidocr"))
+    intake.register(spec)
+    for page in truth:
+        intake.receive(out / "scans" / page.file)
+    ledger = HomeworkLedger()
+    ledger.assign(assignment, [s for s, _ in students], dt.date(2026, 11, 23))
+    (out / "ledger.json").write_text(ledger.to_json(), encoding="utf-8")
+    return out / "store", out / "ledger.json"
+
+
+def test_report_command_writes_the_class_and_student_reports_of_a_scanned_store(scanned_store, tmp_path) -> None:
+    store, ledger = scanned_store
+    base = ["report", "--store", str(store), "--bank", str(BANK), "--ledger", str(ledger)]
+    run = CliRunner().invoke(app, [*base, "六(3)班", "--out", str(tmp_path / "class.html")])
+    assert run.exit_code == 0, run.output
+    html = (tmp_path / "class.html").read_text(encoding="utf-8")
+    assert "六(3)班" in html and "韩梅梅" in html and "2026-11-23" in html
+    assert len(marks(charts_of(html)["heatmap"][0], "cell")) > 0
+    run = CliRunner().invoke(app, [*base, "--student", "s02", "--out", str(tmp_path / "s02.html")])
+    assert run.exit_code == 0, run.output and "韩梅梅" in (tmp_path / "s02.html").read_text(encoding="utf-8")
+    run = CliRunner().invoke(app, [*base, "--overview", "--out", str(tmp_path / "all.html")])
+    assert run.exit_code == 0, run.output
+
+
+def test_report_command_errors_are_plain(scanned_store, tmp_path) -> None:
+    store, _ = scanned_store
+    run = CliRunner().invoke(app, ["report", "六(3)班", "--store", str(tmp_path / "none"), "--bank", str(BANK)])
+    assert run.exit_code == 2 and "no scan store" in run.output
+    run = CliRunner().invoke(app, ["report", "九(9)班", "--store", str(store), "--bank", str(BANK)])
+    assert run.exit_code == 2 and "no homework of class" in run.output
+    run = CliRunner().invoke(app, ["report", "--store", str(store), "--bank", str(BANK)])
+    assert run.exit_code == 2 and "name a CLASS" in run.output
