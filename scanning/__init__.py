@@ -16,7 +16,7 @@ from scanning._errors import (
     SpecError,
 )
 from scanning._foreign import ForeignSheet, QuestionKey, load_foreign_sheet
-from scanning._foreign_read import ForeignReading, read_foreign_page
+from scanning._foreign_read import ForeignReading, load_foreign_image, read_foreign_page
 from scanning._geometry import (
     ARUCO_DICTIONARY,
     MARKER_IDS,
@@ -137,6 +137,7 @@ __all__ = [
     "align_page",
     "find_page_quad",
     "import_omrchecker",
+    "load_foreign_image",
     "load_foreign_sheet",
     "read_foreign_page",
     # rendering (scanning/_render.py)

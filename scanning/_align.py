@@ -200,35 +200,56 @@ def _crop_on_markers(page: np.ndarray, step: CropOnMarkers, input_width: float) 
 MARKER_SCALES = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0, 1.15)
 """Marker sizes tried, as shares of its stated size (the page may fill less than the whole photo)."""
 
+MARKER_FINE = 3
+"""How many of the best sizes at half resolution are matched again at full resolution."""
+
 
 def _find_markers(small: np.ndarray, marker: np.ndarray, base_width: float) -> tuple[list[tuple[float, float]], list[float]]:
     """Each corner region's best marker centre and score, at the one scale that suits all four best.
 
     The regions are the page's top third and bottom two thirds, left and right halves (where
-    OMRChecker looks, so templates made for it keep working)."""
+    OMRChecker looks, so templates made for it keep working). Sizes are tried on the image at
+    half size; the :data:`MARKER_FINE` best are matched again at full size."""
     import cv2
 
-    height, width = small.shape
-    top = height // 3
-    regions = ((0, 0, width // 2, top), (width // 2, 0, width, top),
-               (width // 2, top, width, height), (0, top, width // 2, height))
-    best: tuple[float, list[tuple[float, float]], list[float]] = (-1.0, [(0.0, 0.0)] * 4, [0.0] * 4)
+    half = cv2.resize(small, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    coarse = []
     for relative in MARKER_SCALES:
-        side = max(6, round(base_width * relative))
-        template = cv2.resize(marker, (side, max(6, round(side * marker.shape[0] / marker.shape[1]))),
-                              interpolation=cv2.INTER_AREA)
-        centres, scores = [], []
-        for x0, y0, x1, y1 in regions:
-            region = small[y0:y1, x0:x1]
-            if region.shape[0] <= template.shape[0] or region.shape[1] <= template.shape[1]:
-                break
-            result = cv2.matchTemplate(region, template, cv2.TM_CCOEFF_NORMED)
-            _, score, _, (x, y) = cv2.minMaxLoc(result)
-            centres.append((x0 + x + template.shape[1] / 2, y0 + y + template.shape[0] / 2))
-            scores.append(float(score))
+        _, scores = _match_regions(half, _sized(marker, base_width * relative / 2))
+        if len(scores) == 4:
+            coarse.append((min(scores), base_width * relative))
+    best: tuple[float, list[tuple[float, float]], list[float]] = (-1.0, [(0.0, 0.0)] * 4, [0.0] * 4)
+    for _, side in sorted(coarse, reverse=True)[:MARKER_FINE]:
+        centres, scores = _match_regions(small, _sized(marker, side))
         if len(scores) == 4 and min(scores) > best[0]:
             best = (min(scores), centres, scores)
     return best[1], best[2]
+
+
+def _sized(marker: np.ndarray, side: float) -> np.ndarray:
+    import cv2
+
+    width = max(6, round(side))
+    return cv2.resize(marker, (width, max(6, round(width * marker.shape[0] / marker.shape[1]))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def _match_regions(image: np.ndarray, template: np.ndarray) -> tuple[list[tuple[float, float]], list[float]]:
+    import cv2
+
+    height, width = image.shape
+    top = height // 3
+    regions = ((0, 0, width // 2, top), (width // 2, 0, width, top),
+               (width // 2, top, width, height), (0, top, width // 2, height))
+    centres, scores = [], []
+    for x0, y0, x1, y1 in regions:
+        region = image[y0:y1, x0:x1]
+        if region.shape[0] <= template.shape[0] or region.shape[1] <= template.shape[1]:
+            return [], []
+        _, score, _, (x, y) = cv2.minMaxLoc(cv2.matchTemplate(region, template, cv2.TM_CCOEFF_NORMED))
+        centres.append((x0 + x + template.shape[1] / 2, y0 + y + template.shape[0] / 2))
+        scores.append(float(score))
+    return centres, scores
 
 
 # -- reference image ------------------------------------------------------------------------------

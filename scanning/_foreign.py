@@ -66,6 +66,7 @@ class BubbleField(_Model):
     block: str = ""
     bubbles: tuple[BubbleBox, ...] = Field(min_length=1)
     size: tuple[float, float] | None = None  # a block's own bubble size; default: the sheet's
+    empty_value: str | None = None  # a block's own value for "nothing marked"; default: the sheet's
 
 
 class Question(_Model):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scanning._align import AlignedPage, align_page
+from scanning._errors import BadImageError
 from scanning._foreign import BubbleField, ForeignSheet, QuestionKey
 from scanning._load import SourceRef
 from scanning._omr import AMBIGUOUS, EMPTY, FILLED, BubbleFill, FieldReading
@@ -41,14 +42,33 @@ AMBIGUOUS_BAND = 0.25
 INSET = 0.2
 """Share of a bubble box cut from each side before its darkness is measured (the printed ring)."""
 
-SNAP_RANGE = 0.5
-"""How far (in bubble sizes) a field block is searched around where the template puts it."""
+SNAP_RANGE = 0.45
+"""How far a field block is searched around where the template puts it, as a share of the
+distance from one bubble to the next (never onto the neighbour), at most :data:`SNAP_SIZE`."""
+
+SNAP_SIZE = 0.5
+"""The farthest a block is searched, in bubble sizes."""
 
 SNAP_STEPS = 6
 """Search positions each way, per axis (13 x 13 shifts per block)."""
 
 SNAP_GAIN = 0.01
 """Mean darkness gain per field a shift must bring before a block is moved at all."""
+
+AMBIGUOUS_NEAR = 0.1
+"""On a page without a clean gap, how close to the threshold a bubble is ambiguous."""
+
+LOCAL_JUMP = 0.3
+"""An ambiguous bubble this much darker than every other bubble of its field is a mark."""
+
+LOCAL_SAME = 0.1
+"""An ambiguous bubble (below the threshold) within this of its field's median is empty."""
+
+PRINT_MIN_FIELDS = 6
+"""Fewest fields in a block for its options' printed look to be learnt from the block itself."""
+
+PRINT_QUANTILE = 0.25
+"""The quantile of an option's darkness over its block taken as that option's empty look."""
 
 NO_MARK_BELOW = 0.3
 """A page whose darkest bubble is paler than this, with no clear gap, has no marks."""
@@ -110,10 +130,34 @@ def read_foreign_page(sheet: ForeignSheet, gray: np.ndarray, source: SourceRef |
     fields = tuple(_read_field(f.id, f.kind, [b.value for b in f.bubbles], d, threshold, gap)
                    for f, d in zip(sheet.fields, darkness, strict=True))
     by_id = {f.field_id: f for f in fields}
-    answers = tuple(_answer(q.id, [by_id[p] for p in q.parts], sheet.keys.get(q.id), sheet.empty_value)
+    empties = {f.id: sheet.empty_value if f.empty_value is None else f.empty_value for f in sheet.fields}
+    answers = tuple(_answer(q.id, [by_id[p] for p in q.parts], sheet.keys.get(q.id), empties)
                     for q in sheet.questions)
     return ForeignReading(source or SourceRef("<image>"), sheet.name, page, fields, answers, sheet.identity,
                           round(threshold, 4), round(gap, 4))
+
+
+def load_foreign_image(sheet: ForeignSheet, data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """A sheet photo or scan as grey pixels, a large JPEG decoded at 1/2, 1/4 or 1/8 size (libjpeg's
+    DCT scaling: several times faster) when the page still gets >= 2 pixels for every pixel it
+    is read at; other formats in full. :class:`~scanning.BadImageError` if it is not an image."""
+    import cv2
+
+    from scanning._load import _jpeg_header, sniff_format
+
+    flag = cv2.IMREAD_GRAYSCALE
+    if sniff_format(data) == "jpeg":
+        width, height, _ = _jpeg_header(data, name)
+        needed = 2 * max(sheet.page) * reading_scale(sheet)
+        for reduced, factor in ((cv2.IMREAD_REDUCED_GRAYSCALE_8, 8), (cv2.IMREAD_REDUCED_GRAYSCALE_4, 4),
+                                (cv2.IMREAD_REDUCED_GRAYSCALE_2, 2)):
+            if max(width, height) / factor >= needed:
+                flag = reduced
+                break
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    if image is None or image.size == 0:
+        raise BadImageError(f"{name}: not an image that can be decoded")
+    return image
 
 
 def paper_level(image: np.ndarray, bubble_px: float) -> np.ndarray:
@@ -142,8 +186,42 @@ def measure_darkness(image: np.ndarray, sheet: ForeignSheet, scale: float) -> li
     for field in sheet.fields:
         dx, dy = shifts[field.block]
         x0, y0, x1, y1 = _boxes(field, sheet, scale, darkness.shape, dx, dy)
-        result.append(np.array([float(np.median(darkness[a:b, c:d])) for a, b, c, d in zip(y0, y1, x0, x1, strict=True)]))
+        result.append(_box_medians(darkness, x0, y0, x1, y1))
+    return _print_corrected(result, sheet)
+
+
+def _box_medians(darkness: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """The median darkness in each box; boxes of one size (most of a field's) are cut at once."""
+    result = np.zeros(len(x0))
+    sizes = np.stack([x1 - x0, y1 - y0], axis=1)
+    for width, height in np.unique(sizes, axis=0):
+        same = np.flatnonzero((sizes[:, 0] == width) & (sizes[:, 1] == height))
+        rows = y0[same, None] + np.arange(height)[None, :]
+        cols = x0[same, None] + np.arange(width)[None, :]
+        patches = darkness[rows[:, :, None], cols[:, None, :]]
+        result[same] = np.median(patches.reshape(len(same), -1), axis=1)
     return result
+
+
+def _print_corrected(values: list[np.ndarray], sheet: ForeignSheet) -> list[np.ndarray]:
+    """Option columns printed darker than the rest of their block (a bold "B" in every bubble)
+    lowered by that excess: in a block of :data:`PRINT_MIN_FIELDS` fields or more, each option's
+    lower quartile over the block's fields is its empty look (unless three fields in four mark
+    the same option)."""
+    rows: dict[str, list[int]] = {}
+    for index, field in enumerate(sheet.fields):
+        rows.setdefault(field.block, []).append(index)
+    out = list(values)
+    for indices in rows.values():
+        sizes = {len(values[i]) for i in indices}
+        if len(indices) < PRINT_MIN_FIELDS or len(sizes) != 1:
+            continue
+        matrix = np.stack([values[i] for i in indices])
+        column = np.quantile(matrix, PRINT_QUANTILE, axis=0)
+        excess = np.maximum(column - float(np.median(column)), 0.0)
+        for i in indices:
+            out[i] = values[i] - excess
+    return out
 
 
 def _boxes(field: BubbleField, sheet: ForeignSheet, scale: float, shape: tuple[int, ...], dx: float = 0.0,
@@ -171,9 +249,9 @@ def block_shifts(integral: np.ndarray, sheet: ForeignSheet, scale: float) -> dic
         blocks.setdefault(field.block, []).append(field)
     shifts: dict[str, tuple[float, float]] = {}
     for name, fields in blocks.items():
-        w, h = fields[0].size or sheet.bubble_size
-        grid = np.linspace(-SNAP_RANGE, SNAP_RANGE, 2 * SNAP_STEPS + 1)
-        dx, dy = (g.ravel() for g in np.meshgrid(grid * w * scale, grid * h * scale))
+        reach = _snap_reach(fields, fields[0].size or sheet.bubble_size) * scale
+        grid = np.linspace(-1.0, 1.0, 2 * SNAP_STEPS + 1)
+        dx, dy = (g.ravel() for g in np.meshgrid(grid * reach[0], grid * reach[1]))
         scores = _coverage(integral, fields, sheet, scale, shape, dx, dy)
         centre = len(dx) // 2  # the unshifted position
         best = int(np.argmax(scores))
@@ -199,29 +277,45 @@ def _lone_blocks_follow(shifts: dict[str, tuple[float, float]],
     return result
 
 
+def _snap_reach(fields: list[BubbleField], size: tuple[float, float]) -> np.ndarray:
+    """How far a block may move each way (template units)."""
+    points = np.array([[b.x, b.y] for f in fields for b in f.bubbles])
+    pitch = []
+    for axis in (0, 1):
+        steps = np.diff(np.unique(np.round(points[:, axis], 1)))
+        pitch.append(float(steps.min()) if len(steps) else 2.0 * size[axis])
+    return np.minimum(np.array(pitch) * SNAP_RANGE, np.array(size, dtype=float) * SNAP_SIZE)
+
+
 def _coverage(integral: np.ndarray, fields: list[BubbleField], sheet: ForeignSheet, scale: float,
               shape: tuple[int, int], dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """For each shift (dx[i], dy[i]): sum over fields of (darkest bubble - median bubble) mean darkness."""
+    groups: dict[int, list[BubbleField]] = {}
+    for field in fields:  # fields with as many bubbles are measured together
+        groups.setdefault(len(field.bubbles), []).append(field)
+    height, width = shape
+    sx = np.round(dx).astype(int)[:, None]
+    sy = np.round(dy).astype(int)[:, None]
     total = np.zeros(len(dx))
-    for field in fields:
-        x0, y0, x1, y1 = _boxes(field, sheet, scale, shape)
-        height, width = shape
-        sx = np.round(dx).astype(int)[:, None]
-        sy = np.round(dy).astype(int)[:, None]
+    for count, group in groups.items():
+        x0, y0, x1, y1 = (np.concatenate(parts) for parts in zip(*(_boxes(f, sheet, scale, shape) for f in group),
+                                                                 strict=True))
         ax, bx = np.clip(x0[None, :] + sx, 0, width - 1), np.clip(x1[None, :] + sx, 1, width)
         ay, by = np.clip(y0[None, :] + sy, 0, height - 1), np.clip(y1[None, :] + sy, 1, height)
         sums = integral[by, bx] - integral[ay, bx] - integral[by, ax] + integral[ay, ax]
-        means = sums / np.maximum((bx - ax) * (by - ay), 1)
-        total += means.max(axis=1) - np.median(means, axis=1)
+        means = (sums / np.maximum((bx - ax) * (by - ay), 1)).reshape(len(dx), len(group), count)
+        total += (means.max(axis=2) - np.median(means, axis=2)).sum(axis=1)
     return total
 
 
 def page_threshold(values: np.ndarray) -> tuple[float, float]:
     """The page's mark threshold and the width of the gap it sits in.
 
-    The widest gap between consecutive sorted darknesses above :data:`MIN_GAP` darkness; when
-    no gap is as wide as :data:`MIN_GAP`, nothing on the page is taken as a mark (threshold
-    above every bubble, gap 0).
+    The widest gap between consecutive sorted darknesses that is not wholly among the palest;
+    when no gap is as wide as :data:`MIN_GAP` the page has no clean split: with no bubble darker
+    than :data:`NO_MARK_BELOW` nothing is a mark (threshold above every bubble), else the
+    threshold is Otsu's split of the darknesses and the gap 0 (every bubble near it is asked
+    about, see :func:`_read_field`).
 
     >>> page_threshold(np.array([0.05, 0.08, 0.1, 0.7, 0.75]))
     (0.4, 0.6)
@@ -235,13 +329,27 @@ def page_threshold(values: np.ndarray) -> tuple[float, float]:
     lower = ordered[:-1]
     gaps = np.where(lower + gaps > MIN_GAP, gaps, 0.0)  # a jump wholly among the palest is no mark
     index = int(np.argmax(gaps))
-    if gaps[index] < MIN_GAP and ordered[-1] < NO_MARK_BELOW:
+    if gaps[index] >= MIN_GAP:
+        return round(float(ordered[index] + gaps[index] / 2), 6), round(float(gaps[index]), 6)
+    if ordered[-1] < NO_MARK_BELOW:
         return float(max(ordered[-1] + MIN_GAP / 2, 0.5)), 0.0  # a page with no marks at all
-    return round(float(ordered[index] + gaps[index] / 2), 6), round(float(gaps[index]), 6)
+    return round(_otsu(ordered), 6), 0.0
+
+
+def _otsu(ordered: np.ndarray) -> float:
+    """The split of sorted values that maximises the between-class variance (Otsu's method)."""
+    n = len(ordered)
+    cumulative = np.cumsum(ordered)
+    left = np.arange(1, n)
+    mean_left = cumulative[:-1] / left
+    mean_right = (cumulative[-1] - cumulative[:-1]) / (n - left)
+    between = left * (n - left) * (mean_left - mean_right) ** 2
+    index = int(np.argmax(between))
+    return float((ordered[index] + ordered[index + 1]) / 2)
 
 
 def _state(value: float, threshold: float, gap: float) -> tuple[str, float]:
-    band = max(AMBIGUOUS_BAND * gap, 0.03) if gap >= MIN_GAP else 0.1  # no clear gap: ask around it
+    band = max(AMBIGUOUS_BAND * gap, 0.03) if gap >= MIN_GAP else AMBIGUOUS_NEAR  # no clean gap
     distance = abs(value - threshold)
     confidence = float(min(1.0, 0.5 + distance / max(gap, MIN_GAP)))
     if distance < band:
@@ -249,11 +357,24 @@ def _state(value: float, threshold: float, gap: float) -> tuple[str, float]:
     return (FILLED if value > threshold else EMPTY), round(confidence, 4)
 
 
+def _local(state: str, confidence: float, dark: float, others: np.ndarray, threshold: float) -> tuple[str, float]:
+    """An ambiguous bubble settled against its own field, where the print and light are the same:
+    far darker than every other bubble of the field -> filled; as pale as their median -> empty."""
+    if state != AMBIGUOUS or len(others) < 2:
+        return state, confidence
+    if dark - float(others.max()) >= LOCAL_JUMP and dark >= threshold - AMBIGUOUS_NEAR:
+        return FILLED, 0.6
+    if dark - float(np.median(others)) < LOCAL_SAME and dark < threshold:
+        return EMPTY, 0.6
+    return state, confidence
+
+
 def _read_field(field_id: str, kind: str, values: list[str], darkness: np.ndarray, threshold: float,
                 gap: float) -> FieldReading:
     fills = []
     for column, (option, dark) in enumerate(zip(values, darkness, strict=True)):
         state, confidence = _state(float(dark), threshold, gap)
+        state, confidence = _local(state, confidence, float(dark), np.delete(darkness, column), threshold)
         fills.append(BubbleFill(option, column, round(float(dark), 4), 0.0, state, confidence, round(float(dark), 4)))
     marked = [f.option for f in fills if f.state == FILLED]
     unsure = [f.option for f in fills if f.state == AMBIGUOUS]
@@ -271,8 +392,9 @@ def _read_field(field_id: str, kind: str, values: list[str], darkness: np.ndarra
                         status, reason, tuple(fills))
 
 
-def _answer(question_id: str, parts: list[FieldReading], key: QuestionKey | None, empty: str) -> FieldReading:
-    value = "".join(p.value if p.value is not None else empty for p in parts)
+def _answer(question_id: str, parts: list[FieldReading], key: QuestionKey | None,
+            empties: dict[str, str]) -> FieldReading:
+    value = "".join(p.value if p.value is not None else empties[p.field_id] for p in parts)
     accepted = key.answers if key is not None and key.accepts_several_marks and len(parts) == 1 else {}
     problems = [p for p in parts if p.status == "needs_review"
                 and not (p.reason == "two or more bubbles filled" and (p.value or "") in accepted)]

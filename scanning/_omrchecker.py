@@ -15,7 +15,7 @@ the mapping onto :class:`~scanning.ForeignSheet` is::
       direction                            the direction by bubblesGap, labels across it by labelsGap
     customLabels {"Roll": [...]}           Question "Roll" whose value concatenates those fields
     outputColumns                          the questions' order (default: natural sort of labels)
-    emptyValue                             empty_value
+    emptyValue (sheet / block)             empty_value of the sheet / of the block's fields
     preProcessors                          steps, in order:
       CropPage {morphKernel}                 crop_page (page edges + perspective)
       CropOnMarkers {relativePath,           crop_on_markers (the marker image embedded; the four
@@ -30,10 +30,12 @@ the mapping onto :class:`~scanning.ForeignSheet` is::
       ["B", "C", "BC"]                       each one {answer: correct}
       [["B", 2], ["C", "3/2"]]               {answer: points} (weighted)
       marking_schemes DEFAULT / sections     correct / incorrect / unmarked points per question
+      answer_key_image_path (no CSV)         the key read from that filled sheet at import
 
-Not supported, refused with :class:`~scanning.SpecError` naming the feature: other field types
-and preprocessors, ``alignment_params.auto_align``, answer keys read from an image
-(``answer_key_image_path`` without a CSV), evaluation ``source_type`` other than csv/custom.
+An answer key given only as a filled sheet (``answer_key_image_path``, no CSV) is read with the
+same reader at import; a question it does not answer clearly is refused. Not supported, refused
+with :class:`~scanning.SpecError` naming the feature: other field types and preprocessors,
+``alignment_params.auto_align``, evaluation ``source_type`` other than csv/custom.
 Display options (``outputs``, ``display_*``) and OMRChecker's threshold tuning
 (``threshold_params``) are ignored: this library reads bubbles its own way.
 
@@ -51,7 +53,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from scanning._errors import SpecError
+from scanning._errors import ScanningError, SpecError
 from scanning._foreign import (
     AlignToReference,
     Blur,
@@ -225,7 +227,8 @@ def _block(name: str, block: Any, bubble: tuple[float, float], page: tuple[float
             point[along] += position * bubbles_gap
             point[across] += index * labels_gap
             boxes.append({"x": point[0], "y": point[1], "value": value})
-        fields.append({"id": label, "kind": kind, "block": name, "bubbles": boxes, "size": size})
+        fields.append({"id": label, "kind": kind, "block": name, "bubbles": boxes, "size": size,
+                       "empty_value": None if "emptyValue" not in block else str(block["emptyValue"])})
     _check_inside(fields, size or bubble, page, where)
     return fields
 
@@ -361,7 +364,7 @@ def _identity(identity: str | None, questions: list[dict[str, Any]]) -> str | No
 
 
 def _keys(evaluation: dict[str, Any], folder: Path, sheet: dict[str, Any]) -> dict[str, Any]:
-    questions, answers = _answer_list(evaluation, folder)
+    questions, answers = _answer_list(evaluation, folder, sheet)
     known = {q["id"] for q in sheet["questions"]}
     missing = [q for q in questions if q not in known]
     if missing:
@@ -375,17 +378,16 @@ def _keys(evaluation: dict[str, Any], folder: Path, sheet: dict[str, Any]) -> di
     return keys
 
 
-def _answer_list(evaluation: dict[str, Any], folder: Path) -> tuple[list[str], list[Any]]:
+def _answer_list(evaluation: dict[str, Any], folder: Path, sheet: dict[str, Any]) -> tuple[list[str], list[Any]]:
     source = evaluation.get("source_type", "custom")
     options = evaluation.get("options") or {}
     if source == "csv":
         path = folder / str(options.get("answer_key_csv_path", "answer_key.csv"))
-        if not path.is_file():
-            if "answer_key_image_path" in options:
-                raise SpecError("evaluation.json answer_key_image_path (an answer key read from a filled "
-                                "sheet) is not supported; give the key as answer_key.csv")
-            raise SpecError(f"evaluation.json: answer key CSV {path} does not exist")
-        return _csv_answers(path)
+        if path.is_file():
+            return _csv_answers(path)
+        if "answer_key_image_path" in options:
+            return _image_answers(folder / str(options["answer_key_image_path"]), options, sheet)
+        raise SpecError(f"evaluation.json: answer key CSV {path} does not exist")
     if source != "custom":
         raise SpecError(f"evaluation.json source_type {source!r} is not supported (csv or custom)")
     questions = parse_labels(options.get("questions_in_order"), "evaluation.json questions_in_order")
@@ -394,6 +396,29 @@ def _answer_list(evaluation: dict[str, Any], folder: Path) -> tuple[list[str], l
         raise SpecError(f"evaluation.json: {len(questions)} questions but "
                         f"{len(answers) if isinstance(answers, list) else 'no'} answers_in_order")
     return questions, answers
+
+
+def _image_answers(path: Path, options: dict[str, Any], sheet: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """The key read from a filled sheet (``answer_key_image_path``): every question in
+    ``questions_in_order`` (default: every question marked on it) must be marked clearly."""
+    from scanning._foreign_read import read_foreign_page
+
+    image = _image(path, "evaluation.json answer_key_image_path")
+    blank = load_foreign_sheet({**sheet, "name": "answer key", "keys": {}, "identity": None})
+    try:
+        reading = read_foreign_page(blank, image)
+    except ScanningError as exc:
+        raise SpecError(f"the answer key sheet {path.name} could not be read: {exc}") from exc
+    if "questions_in_order" in options:
+        questions = parse_labels(options["questions_in_order"], "evaluation.json questions_in_order")
+    else:
+        questions = [a.field_id for a in reading.answers if a.status == "ok"]
+    unclear = [q for q in questions if q not in {a.field_id for a in reading.answers}
+               or reading.answer(q).status != "ok" or not reading.answer(q).value]
+    if not questions or unclear:
+        raise SpecError(f"the answer key sheet {path.name} has no clear answer for {unclear[:10] or 'any question'}"
+                        f"{' ...' if len(unclear) > 10 else ''}; give the key as answer_key.csv")
+    return questions, [reading.answer(q).value for q in questions]
 
 
 def _csv_answers(path: Path) -> tuple[list[str], list[Any]]:

@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from scanning import (
+    BadImageError,
     PageNotRegisteredError,
     SpecError,
     import_omrchecker,
+    load_foreign_image,
     load_foreign_sheet,
     read_foreign_page,
 )
@@ -97,16 +99,39 @@ def test_unsupported_or_wrong_template_names_the_feature(tmp_path: Path, change,
         import_omrchecker(folder)
 
 
-def test_auto_align_and_answer_key_image_are_refused_by_name(tmp_path: Path) -> None:
+def test_auto_align_is_refused_by_name(tmp_path: Path) -> None:
     folder = _weighted_dir(tmp_path)
     (folder / "config.json").write_text(json.dumps({"alignment_params": {"auto_align": True}}))
     with pytest.raises(SpecError, match="auto_align"):
         import_omrchecker(folder)
-    (folder / "config.json").unlink()
+
+
+def test_answer_key_read_from_a_filled_sheet(tmp_path: Path) -> None:
+    folder = _weighted_dir(tmp_path)
+    shutil.copy(FOREIGN / "omrchecker_sample2_adrian_omr_2.png", folder / "key.png")
     (folder / "evaluation.json").write_text(json.dumps({"source_type": "csv", "options": {
-        "answer_key_csv_path": "missing.csv", "answer_key_image_path": "key.jpg"}, "marking_schemes": {}}))
-    with pytest.raises(SpecError, match="answer_key_image_path"):
+        "answer_key_csv_path": "missing.csv", "answer_key_image_path": "key.png"},
+        "marking_schemes": {"DEFAULT": {"correct": "2", "incorrect": "-2/3", "unmarked": "0"}}}))
+    keys = import_omrchecker(folder).keys
+    assert {q: list(k.answers) for q, k in keys.items()} == {"q1": ["C"], "q2": ["E"], "q3": ["A"], "q4": ["B"],
+                                                             "q5": ["B"]}
+    assert keys["q1"].incorrect == pytest.approx(-2 / 3)
+    (folder / "key.png").write_bytes(cv2.imencode(".png", np.full((504, 341), 255, np.uint8))[1].tobytes())
+    with pytest.raises(SpecError, match="no clear answer for any question"):
         import_omrchecker(folder)
+
+
+def test_block_empty_value(tmp_path: Path) -> None:
+    folder = _weighted_dir(tmp_path)
+    template = json.loads((folder / "template.json").read_text())
+    template["fieldBlocks"]["MCQ_Block_1"]["emptyValue"] = "no"
+    (folder / "template.json").write_text(json.dumps(template))
+    (folder / "evaluation.json").unlink()
+    sheet = import_omrchecker(folder)
+    page = read_foreign_page(sheet, _gray(FOREIGN / "omrchecker_sample2_adrian_omr_2.png")).page.image.copy()
+    cv2.rectangle(page, (60, 158), (300, 196), 255, -1)  # rub out q3's row (y 164..189)
+    values = read_foreign_page(sheet.model_copy(update={"steps": ()}), page).values()
+    assert values == {"q1": "C", "q2": "E", "q3": "no", "q4": "B", "q5": "B"}
 
 
 def test_sheet_round_trips_as_json() -> None:
@@ -121,7 +146,8 @@ def test_sheet_round_trips_as_json() -> None:
 
 def test_phone_photo_through_page_edges_and_markers_matches_omrchecker() -> None:
     sheet = import_omrchecker(FOREIGN / "sample1")
-    reading = read_foreign_page(sheet, _gray(FOREIGN / "omrchecker_sample1_sheet1.jpg"))
+    photo = load_foreign_image(sheet, (FOREIGN / "omrchecker_sample1_sheet1.jpg").read_bytes())
+    reading = read_foreign_page(sheet, photo)
     assert reading.page.methods == ("page edges", "markers")
     assert list(reading.values().values()) == SHEET1
     assert reading.answer("Roll").status == "ok"
@@ -161,6 +187,18 @@ def test_a_second_mark_goes_to_review_never_graded(tmp_path: Path) -> None:
     assert reading.answer("q2").value == "AE"
     assert reading.answer("q2").status == "needs_review"
     assert reading.answer("q1").status == "ok"
+
+
+def test_a_large_jpeg_is_decoded_reduced_and_read_the_same() -> None:
+    sheet = import_omrchecker(FOREIGN / "sample5")
+    photo = _gray(FOREIGN / "sample5" / "camscanner-2.jpg")
+    big = cv2.resize(photo, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    data = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+    reduced = load_foreign_image(sheet, data)
+    assert reduced.shape[0] < big.shape[0] // 1.9
+    assert list(read_foreign_page(sheet, reduced).values().values()) == CAMSCANNER2
+    with pytest.raises(BadImageError):
+        load_foreign_image(sheet, b"not an image")
 
 
 def test_a_page_that_cannot_be_aligned_says_why() -> None:
