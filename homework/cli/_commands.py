@@ -5,6 +5,7 @@ from __future__ import annotations
 from homework.cli import (
     _bank,  # noqa: F401
     _demo,  # noqa: F401
+    _export,  # noqa: F401
     _report,  # noqa: F401
     _scan,  # noqa: F401
     _sheets,  # noqa: F401

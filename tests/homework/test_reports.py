@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from xml.etree import ElementTree
@@ -10,13 +9,9 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner
 
-from homework import HomeworkError, HomeworkLedger, ItemBank, daily_minutes
-from homework._assignments import AssignmentRequest, compose_assignment
-from homework._intake import Intake
-from homework._printing import sheet_spec
+from homework import HomeworkError, ItemBank, daily_minutes
 from homework._reports import class_report, overview_report, report_data, student_report
 from homework._simulated import simulate_records
-from homework._store import ScanStore
 from homework.cli import _commands  # noqa: F401  (registers every command)
 from homework.cli._app import app
 
@@ -97,27 +92,6 @@ def test_unknown_class_or_student_is_refused_with_what_is_known(data) -> None:
         class_report(data, "七(1)班")
     with pytest.raises(HomeworkError, match="no homework of student"):
         student_report(data, "nobody")
-
-
-@pytest.fixture(scope="module")
-def scanned_store(tmp_path_factory: pytest.TempPathFactory, bank: ItemBank) -> tuple[Path, Path]:
-    from scanning import DigitBank, generate_set, get_backend, scanner
-
-    out = tmp_path_factory.mktemp("store")
-    assignment = compose_assignment(bank, AssignmentRequest(knowledge_points=("number.fraction",), minutes=10,
-                                                            grade=6, seed=2), assignment_id="rep-hw-1")
-    students = [("s01", "李雷"), ("s02", "韩梅梅"), ("s03", "王芳")]
-    spec = sheet_spec(bank, assignment, students, class_name="六(3)班")
-    truth = generate_set(spec, out / "scans", [scanner(200, 0)], DigitBank.load(
-        FIXTURES / "handwriting" / "mnist_digits_500.npz"), seed=4)
-    intake = Intake(ScanStore(out / "store"), ocr=get_backend("rapidocr"))
-    intake.register(spec)
-    for page in truth:
-        intake.receive(out / "scans" / page.file)
-    ledger = HomeworkLedger()
-    ledger.assign(assignment, [s for s, _ in students], dt.date(2026, 11, 23))
-    (out / "ledger.json").write_text(ledger.to_json(), encoding="utf-8")
-    return out / "store", out / "ledger.json"
 
 
 def test_report_command_writes_the_class_and_student_reports_of_a_scanned_store(scanned_store, tmp_path) -> None:
