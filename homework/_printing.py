@@ -42,6 +42,8 @@ _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 MM = 72.0 / 25.4
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 18.0
 STEM_PT, LINE_MM = 11.0, 6.2
+FRACTION_DROP_MM = 1.6
+"""How much of a fraction line's extra height goes below its baseline (the denominator's room)."""
 
 
 def _field(item: Item, number: int, points: float) -> dict[str, Any]:
@@ -132,7 +134,8 @@ class _Paper:
     def __init__(self, canvas: Any, footer: str) -> None:
         self.c, self.footer, self.page, self.y = canvas, footer, 1, MARGIN
 
-    def text(self, x_mm: float, text: str, size: float, grey: float = 0.0) -> None:
+    def text(self, x_mm: float, text: str, size: float, grey: float = 0.0, y_mm: float | None = None) -> None:
+        """Mixed Chinese/Latin ``text`` with its baseline at ``y_mm`` (default the cursor)."""
         from reportlab.pdfbase.pdfmetrics import stringWidth
 
         import scanning
@@ -141,8 +144,69 @@ class _Paper:
         x = x_mm * MM
         for font, run in scanning.text_runs(text):
             self.c.setFont(font, size)
-            self.c.drawString(x, (PAGE_H - self.y) * MM, run)
+            self.c.drawString(x, (PAGE_H - (self.y if y_mm is None else y_mm)) * MM, run)
             x += stringWidth(run, font, size)
+
+    def stem(self, x_mm: float, text: str, size: float = STEM_PT, grey: float = 0.0) -> None:
+        """A typeset stem (fractions stacked, powers raised, blanks drawn), wrapped to the margin."""
+        import scanning
+        from homework._stemdraw import layout_stem, line_height
+
+        for line in layout_stem(text, size, PAGE_W - MARGIN - x_mm, scanning.text_width):
+            height = line_height(line, LINE_MM)
+            self.need(height)
+            self.y += height - (FRACTION_DROP_MM if height > LINE_MM else 0.0)
+            self._boxes(x_mm, line, size, grey)
+            self.y += FRACTION_DROP_MM if height > LINE_MM else 0.0
+
+    def _boxes(self, x: float, line: list[Any], size: float, grey: float) -> None:
+        import scanning
+        from homework._stemdraw import SUP
+
+        run, run_x = "", x
+        for box in line + [None]:
+            if box is None or box.token.kind != "text":
+                if run:
+                    self.text(run_x, run, size, grey)
+                if box is None:
+                    break
+                run = ""
+            t = box.token
+            if t.kind == "text":
+                run, run_x = (run + t.text, run_x) if run else (t.text, x)
+            elif t.kind == "frac":
+                self._fraction(x, t, size, grey, scanning.text_width)
+            elif t.kind == "sup":
+                self.text(x, t.text, size * SUP, grey, y_mm=self.y - size * 0.16)
+            else:
+                self._blank(x, box.width, bool(t.below))
+            x += box.width
+
+    def _fraction(self, x: float, t: Any, size: float, grey: float, width_of: Any) -> None:
+        from homework._stemdraw import SMALL
+
+        if t.whole:
+            self.text(x, t.whole, size, grey)
+            x += width_of(t.whole, size)
+        small = size * SMALL
+        body = max(width_of(t.text, small), width_of(t.below, small)) + 1.0
+        bar = self.y - size * 0.105  # mid x-height, in mm below the cursor's baseline
+        self.text(x + (body - width_of(t.text, small)) / 2, t.text, small, grey, y_mm=bar - 0.7)
+        self.text(x + (body - width_of(t.below, small)) / 2, t.below, small, grey, y_mm=bar + 0.6 + small * 0.3)
+        self.c.setStrokeGray(grey)
+        self.c.setLineWidth(0.5)
+        self.c.line(x * MM, (PAGE_H - bar) * MM, (x + body) * MM, (PAGE_H - bar) * MM)
+
+    def _blank(self, x: float, width: float, fraction: bool) -> None:
+        self.c.setStrokeGray(0.0)
+        self.c.setLineWidth(0.5)
+        if not fraction:
+            self.c.line((x + 1) * MM, (PAGE_H - self.y - 0.8) * MM, (x + width - 1) * MM, (PAGE_H - self.y - 0.8) * MM)
+            return
+        bar = self.y - STEM_PT * 0.105
+        for top in (bar - 4.2, bar + 0.7):
+            self.c.rect((x + 1.2) * MM, (PAGE_H - top - 3.5) * MM, (width - 2.4) * MM, 3.5 * MM)
+        self.c.line((x + 0.6) * MM, (PAGE_H - bar) * MM, (x + width - 0.6) * MM, (PAGE_H - bar) * MM)
 
     def need(self, height_mm: float) -> None:
         if self.y + height_mm > PAGE_H - MARGIN:
@@ -176,11 +240,11 @@ def _draw_student(paper: _Paper, items: list[Item], assignment: Assignment, stud
     paper.y += 4
     for number, (item, minutes) in enumerate(zip(items, assignment.minutes, strict=True), start=1):
         paper.y += 2
-        paper.paragraph(MARGIN, f"{number}. {item.stem}")
+        paper.stem(MARGIN, f"{number}. {item.stem}")
         if item.stem_en:
             paper.paragraph(MARGIN + 5, item.stem_en, 9.5, 0.25)
         for letter, option in zip("ABCDEFGH", item.options, strict=False):
-            paper.paragraph(MARGIN + 5, f"{letter}. {option}", 10.5)
+            paper.stem(MARGIN + 5, f"{letter}. {option}", 10.5)
         if item.type is ItemType.TRUE_FALSE:
             paper.paragraph(MARGIN + 5, "（判断对错）", 10, 0.35)
         paper.paragraph(PAGE_W - MARGIN - 28, f"（约 {minutes:g} 分钟）", 8.5, 0.45)

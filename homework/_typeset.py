@@ -27,7 +27,7 @@ __all__ = ["Token", "stem_html", "stem_text", "typeset"]
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _PIECES = re.compile(
-    r"(?P<blank>\(\(\)\)/\(\(\)\)|\(\(\)\))"                       # ((())/(())) or (())
+    r"(?P<blank>\(?\(\(\)\)/\(\(\)\)\)?|\(\(\)\))"               # ((())/(())) or (())
     r"|(?P<mixed>(?<![\d.])\d+)\((?P<mn>\d+)/(?P<md>\d+)\)"      # 1(3/4)
     r"|\((?P<num>[\d.]+)/(?P<den>[\d.]+)\)"                      # (2/3)
     r"|(?P<power>\*\*|\^)(?P<exp>-?\d+)"                         # cm**3, m^2, 80**0

@@ -31,6 +31,7 @@ def target(
     ledger_path: Annotated[Path | None, typer.Option("--ledger", help="Homework ledger (JSON) to check against "
                                                                       "and record into.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the sets (items, minutes, reasons) as JSON here.")] = None,
+    class_name: Annotated[str, typer.Option("--class-name", help="The class printed on papers and sheets.")] = "",
     print_to: Annotated[Path | None, typer.Option("--print", help="Print every student's paper and sheet into "
                                                                   "this folder, merged into targeted.pdf.")] = None,
 ) -> None:
@@ -82,7 +83,7 @@ def target(
         out.write_text(json.dumps(_as_json(result, tiers), ensure_ascii=False, indent=1), encoding="utf-8")
         typer.echo(f"{out}: written")
     if print_to is not None:
-        _print(bank, result, print_to, names)
+        _print(bank, result, print_to, names, class_name)
 
 
 def _show_students(result: Any) -> None:
@@ -115,11 +116,12 @@ def _as_json(result: Any, tiers: bool) -> dict[str, Any]:
                          for s, m in result.students.items()}, "notes": list(result.notes)}
 
 
-def _print(bank: Any, result: Any, folder: Path, names: dict[str, str]) -> None:
+def _print(bank: Any, result: Any, folder: Path, names: dict[str, str], class_name: str) -> None:
     from tqdm import tqdm
 
     from homework._targeting import print_targeted
 
     with tqdm(total=len(result.assignments), desc="print", unit=" sets") as bar:
-        pdf = print_targeted(bank, result, folder, names=names, progress=lambda done, _total: bar.update(1))
+        pdf = print_targeted(bank, result, folder, names=names, class_name=class_name,
+                             progress=lambda done, _total: bar.update(1))
     typer.echo(f"{pdf}: every set's question paper and its students' answer sheets")

@@ -21,7 +21,8 @@ BASE = ["target", "--bank", str(BANK), "--grade", "6", "--kp", "number.fraction"
 def test_target_shows_reasons_records_the_ledger_and_prints_one_pdf(tmp_path: Path) -> None:
     ledger, out, folder = tmp_path / "ledger.json", tmp_path / "sets.json", tmp_path / "print"
     run = CliRunner().invoke(app, [*BASE, "--student", "s1:王芳", "--student", "s2", "--minutes", "8",
-                                   "--ledger", str(ledger), "--out", str(out), "--print", str(folder)])
+                                   "--ledger", str(ledger), "--out", str(out), "--print", str(folder),
+                                   "--class-name", "六(2)班"])
     assert run.exit_code == 0, run.output
     assert "mastery: no graded answers yet" in run.output
     assert "s1: " in run.output and "teacher's 8 min" in run.output and "predicted success" in run.output
@@ -31,6 +32,7 @@ def test_target_shows_reasons_records_the_ledger_and_prints_one_pdf(tmp_path: Pa
     assert sum(recorded.load("s1", dt.date(2026, 11, 24)).values()) == sets["s1"]["minutes"]
     pdf = pdfium.PdfDocument(folder / "targeted.pdf")
     assert len(pdf) >= 4 and "王芳" in pdf[0].get_textpage().get_text_range()
+    assert "六(2)班" in pdf[0].get_textpage().get_text_range()
 
     again = CliRunner().invoke(app, [*BASE, "--student", "s1", "--minutes", "60", "--ledger", str(ledger)])
     assert again.exit_code == 0 and f"{60 - sets['s1']['minutes']:g} min left under the cap" in again.output
