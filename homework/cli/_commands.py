@@ -6,6 +6,7 @@ from homework.cli import (
     _bank,  # noqa: F401
     _demo,  # noqa: F401
     _export,  # noqa: F401
+    _notebook,  # noqa: F401
     _report,  # noqa: F401
     _scan,  # noqa: F401
     _sheets,  # noqa: F401
