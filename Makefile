@@ -34,9 +34,12 @@ $(PADDLE_STAMP): pyproject.toml requirements/tools.txt requirements/paddle.txt
 demo: $(STAMP)
 	$(VENV)/bin/homework demo --out demo-out
 
+# The storage and API tests run on SQLite and on PostgreSQL: tests/postgres_server.py installs Debian's
+# postgresql if it is missing, starts a server on 127.0.0.1 in a temporary folder, sets
+# HOMEWORK_TEST_POSTGRES_URL for pytest, and stops the server afterwards even when the tests fail.
 test: $(STAMP) $(PADDLE_STAMP) lint
 	$(PADDLE_VENV)/bin/python -m pytest -q -m paddle
-	$(PY) -m pytest -q -m "not paddle"
+	$(PY) tests/postgres_server.py run -- $(PY) -m pytest -q -m "not paddle"
 
 # The suite against the newest release of every dependency that pyproject.toml allows (no lock):
 # an early warning of what the next `make lock` will bring.
@@ -47,7 +50,7 @@ test-latest:
 		-r requirements/tools.txt
 	$(LATEST_VENV)/bin/uv pip install --quiet --python $(LATEST_VENV)/bin/python --upgrade --refresh -e '.[dev]'
 	$(LATEST_VENV)/bin/uv pip list --python $(LATEST_VENV)/bin/python
-	$(LATEST_VENV)/bin/python -m pytest -q -m "not paddle"
+	$(LATEST_VENV)/bin/python tests/postgres_server.py run -- $(LATEST_VENV)/bin/python -m pytest -q -m "not paddle"
 
 # `make lock` resolves pyproject.toml again, keeping every pin that still fits (after adding a
 # dependency); `make lock UPGRADE=1` moves every pin to the newest release allowed.

@@ -4,6 +4,7 @@ Run it with ``homework serve`` or ``uvicorn --factory api:create_app``.
 """
 
 from api._app import create_app
+from api._serve import main
 from api._settings import Settings
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["Settings", "create_app", "main"]

@@ -1,22 +1,34 @@
-"""The app factory. Nothing is created at import: ``create_app()`` builds the store and the intake."""
+"""The app factory. Nothing is created at import: ``create_app()`` opens the store (running its
+migrations) and the service; the app's lifespan starts and stops the in-process workers."""
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI, Request, status
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from api._deps import require_key
-from api._routes import assignments, review, scans, targeted
+from api._routes import assignments, health, jobs, review, scans, targeted, uploads
 from api._settings import Settings
 from api._targeting import Targeting
-from homework import AssignmentError, HomeworkError, ReviewClosedError, UnknownAssignmentError
-from homework._intake import Intake
-from homework._store import ScanStore
+from homework import (
+    AssignmentError,
+    HomeworkError,
+    HomeworkService,
+    NotFoundError,
+    ReviewClosedError,
+    UnknownAssignmentError,
+    Worker,
+)
+from homework._worker import worker_name
+from homework.storage import open_engine
 from recommender import RecommenderError
 from scanning import ScanningError
 
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (UnknownAssignmentError, status.HTTP_404_NOT_FOUND),
+    (NotFoundError, status.HTTP_404_NOT_FOUND),
     (ReviewClosedError, status.HTTP_409_CONFLICT),
     (AssignmentError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (ScanningError, status.HTTP_422_UNPROCESSABLE_CONTENT),
@@ -25,14 +37,26 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
 )
 
 
-def create_app(settings: Settings | None = None, *, intake: Intake | None = None) -> FastAPI:
-    """A ready app: ``settings`` default to the environment; ``intake`` to one over ``settings.data_dir``."""
+def create_app(settings: Settings | None = None, *, service: HomeworkService | None = None) -> FastAPI:
+    """A ready app: ``settings`` default to the environment; ``service`` to one over ``settings.store_url()``."""
     settings = settings or Settings()
-    app = FastAPI(title="homework-loop", version="0.1.0", dependencies=[Depends(require_key)])
+    service = service or HomeworkService(open_engine(settings.store_url()), ocr=settings.ocr_backend)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        workers = [Worker(service, name=worker_name(i)).start() for i in range(settings.workers)]
+        try:
+            yield
+        finally:
+            for worker in workers:
+                worker.stop(timeout=10)
+
+    docs = {} if settings.docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title="homework-loop", version="0.1.0", lifespan=lifespan, **docs)  # type: ignore[arg-type]
     app.state.settings = settings
-    app.state.intake = intake or Intake(ScanStore(settings.data_dir), ocr=settings.ocr_backend)
+    app.state.service = service
     app.state.targeting = Targeting(settings)
-    for router in (assignments, scans, review, targeted):
+    for router in (health, assignments, scans, uploads, jobs, review, targeted):
         app.include_router(router)
 
     @app.exception_handler(HomeworkError)

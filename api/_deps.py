@@ -1,33 +1,72 @@
-"""Dependencies shared by the routers: the intake of this app, and the API-key check."""
+"""Dependencies shared by the routers: the settings and the service of this app, and the principal.
+
+:func:`principal` turns the ``X-API-Key`` header into a :class:`~homework.storage.Principal`
+(school, role, teacher); the role aliases below let a route say who may call it. Every route then
+asks the service for its principal's school only, so another school's objects are simply not found
+(404), never forbidden.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 
 from api._settings import Settings
-from homework._intake import Intake
+from homework import HomeworkService, Intake
+from homework.storage import DEFAULT_SCHOOL, Principal
 
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
+                        description="A key made by `homework keys create --school S --role R`.")
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_intake(request: Request) -> Intake:
-    return request.app.state.intake
+def get_service(request: Request) -> HomeworkService:
+    return request.app.state.service
 
 
-def require_key(
-    settings: Annotated[Settings, Depends(get_settings)], key: Annotated[str | None, Security(_api_key)]
-) -> None:
-    """Refuse a request without one of the configured keys (no keys configured: open)."""
-    if settings.api_keys and key not in settings.api_keys:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or unknown X-API-Key")
-
-
-IntakeDep = Annotated[Intake, Depends(get_intake)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ServiceDep = Annotated[HomeworkService, Depends(get_service)]
+
+
+def principal(settings: SettingsDep, service: ServiceDep,
+              key: Annotated[str | None, Security(_api_key)]) -> Principal:
+    """Who the request acts as; 401 without a valid key (unless ``open_access`` is set)."""
+    if key:
+        found = service.keys.check(key)
+        if found is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked X-API-Key")
+        return found
+    if settings.open_access:
+        return Principal(0, "school_admin", DEFAULT_SCHOOL)
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                        "missing X-API-Key: `homework keys create --school S --role R` makes one")
+
+
+def allow(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only these roles through (403 names the role and who may)."""
+    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"a {who.role} key may not do this (only: {', '.join(roles)})")
+        return who
+
+    return check
+
+
+Staff = Annotated[Principal, Depends(allow("teacher", "school_admin"))]
+"""Teachers and school admins: assignments, answers, reviews, reports, targeted sets."""
+Uploader = Annotated[Principal, Depends(allow("station", "teacher", "school_admin"))]
+"""Who may post scans and follow their jobs."""
+
+
+def school_intake(service: ServiceDep, who: Staff) -> Intake:
+    """The scan intake of the caller's school: every query it makes is scoped to that school."""
+    return service.intake(who.school)
+
+
+SchoolIntake = Annotated[Intake, Depends(school_intake)]

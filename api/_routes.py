@@ -1,43 +1,50 @@
-"""Routers: assignments (sheets), scans (uploads from scanner stations), review queue, answers, targeted sets."""
+"""Routers: assignments (sheets), scans (uploads from scanner stations), uploads and their jobs, the review
+queue, answers, targeted sets, health. Every route calls the service (or a school's intake) of :mod:`homework`."""
 
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, HTTPException, Response, UploadFile, status
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 
-from api._deps import IntakeDep, SettingsDep
+from api._deps import SchoolIntake, ServiceDep, SettingsDep, Staff, Uploader
 from api._schemas import (
+    AcceptedPublic,
     AnswerPublic,
     AssignmentPublic,
-    PageOutcomePublic,
+    HealthPublic,
+    JobPublic,
     ResolveIn,
     ReviewItemPublic,
+    StoredPagePublic,
     TargetedIn,
     TargetedPublic,
-    UploadReportPublic,
+    UploadPublic,
 )
 from api._targeting import TargetingDep
-from homework import (
-    history_from_answers,
-    render_question_paper,
-    sheet_spec,
-    targeted_homework,
-    tiered_homework,
-)
-from homework._taxonomy import taxonomy_graph
+from homework import history_from_answers, render_question_paper
+from homework.storage import current_revision
+
+Id = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="A positive id (at most 2^31 - 1).")]
 
 assignments = APIRouter(prefix="/assignments", tags=["assignments"])
 scans = APIRouter(prefix="/scans", tags=["scans"])
 review = APIRouter(prefix="/review", tags=["review"])
 targeted = APIRouter(prefix="/targeted", tags=["targeted homework"])
+uploads = APIRouter(prefix="/uploads", tags=["scans"])
+jobs = APIRouter(prefix="/jobs", tags=["scans"])
+health = APIRouter(tags=["health"])
 
 
 @assignments.post("", status_code=status.HTTP_201_CREATED)
-def register_assignment(intake: IntakeDep, spec: Annotated[dict[str, Any], Body()]) -> AssignmentPublic:
+def register_assignment(intake: SchoolIntake, spec: Annotated[dict[str, Any], Body()]) -> AssignmentPublic:
     """Register an assignment's answer-sheet spec (the JSON format in the README)."""
     loaded = intake.register(spec)
     return AssignmentPublic(assignment_id=loaded.assignment_id, title=loaded.title,
@@ -45,16 +52,16 @@ def register_assignment(intake: IntakeDep, spec: Annotated[dict[str, Any], Body(
 
 
 @assignments.get("/{assignment_id}/sheets.pdf", response_class=Response)
-def sheets_pdf(intake: IntakeDep, assignment_id: str) -> Response:
+def sheets_pdf(intake: SchoolIntake, assignment_id: str) -> Response:
     """Every student's answer sheet, ready to print."""
     return Response(intake.sheets_pdf(assignment_id), media_type="application/pdf")
 
 
 @assignments.get("/{assignment_id}/questions.pdf", response_class=Response)
-def questions_pdf(targeting: TargetingDep, assignment_id: str) -> Response:
+def questions_pdf(service: ServiceDep, who: Staff, targeting: TargetingDep, assignment_id: str) -> Response:
     """The question paper of a set made by ``POST /targeted`` (one per student, or per tier), to print
     beside its answer sheet. Rendered when asked from the ledger's record of the set and the bank."""
-    found = targeting.saved_ledger().find(assignment_id)
+    found = service.ledger(who.school).find(assignment_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             f"no targeted set {assignment_id!r}: question papers are kept for sets made by "
@@ -67,56 +74,78 @@ def questions_pdf(targeting: TargetingDep, assignment_id: str) -> Response:
 
 
 @assignments.get("/{assignment_id}/answers")
-def answers(intake: IntakeDep, assignment_id: str) -> list[AnswerPublic]:
+def answers(intake: SchoolIntake, assignment_id: str) -> list[AnswerPublic]:
     intake.spec(assignment_id)  # 404 for an unknown assignment
     return [AnswerPublic(**{**row, "correct": None if row["correct"] is None else bool(row["correct"])})
             for row in intake.store.answers(assignment_id)]
 
 
 @assignments.get("/{assignment_id}/missing-pages")
-def missing_pages(intake: IntakeDep, assignment_id: str) -> dict[str, list[int]]:
+def missing_pages(intake: SchoolIntake, assignment_id: str) -> dict[str, list[int]]:
     """For each student, the 1-based sheet pages not received yet."""
     return {s: [p + 1 for p in pages] for s, pages in intake.missing_pages(assignment_id).items()}
 
 
-@scans.post("", status_code=status.HTTP_201_CREATED)
-async def upload(intake: IntakeDep, settings: SettingsDep, files: list[UploadFile],
-                 station: str | None = None) -> list[UploadReportPublic]:
-    """Post scanned files (PNG, JPEG, TIFF, PDF; any number of pages each); every page gets an outcome."""
-    reports = []
+@scans.post("", status_code=status.HTTP_202_ACCEPTED)
+async def upload(service: ServiceDep, who: Uploader, settings: SettingsDep, files: list[UploadFile],
+                 station: str | None = None) -> list[AcceptedPublic]:
+    """Post scanned files (PNG, JPEG, TIFF, PDF; any number of pages each). Each file is kept and queued
+    for the workers, nothing is read here: follow ``upload_url`` (or ``job_url``) for every page's outcome.
+    The same file sent again is recognised and answered with its first upload (``duplicate_of``)."""
+    accepted = []
     limit = settings.max_upload_mb * 1024 * 1024
     for file in files:
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                                 f"{file.filename}: larger than {settings.max_upload_mb} MB")
-        report = intake.receive(data, name=file.filename or "upload", station=station)
-        pages = [PageOutcomePublic(**{**asdict(p), "sheet_page": None if p.sheet_page is None else p.sheet_page + 1})
-                 for p in report.pages]
-        reports.append(UploadReportPublic(upload_id=report.upload_id, name=report.name, pages=pages,
-                                          completed_sheets=list(report.completed_sheets)))
-    return reports
+        kept = await run_in_threadpool(service.accept_upload, who.school, data, name=file.filename or "upload",
+                                       station=station)
+        accepted.append(AcceptedPublic.of(kept))
+    return accepted
+
+
+@uploads.get("/{upload_id}")
+def upload_status(service: ServiceDep, who: Staff, upload_id: Id) -> UploadPublic:
+    """An upload, its job, and every page's outcome so far (pages not read are listed with the reason)."""
+    return UploadPublic.of(service.upload_status(who.school, upload_id))
+
+
+@jobs.get("/{job_id}")
+def job_status(service: ServiceDep, who: Uploader, job_id: Id) -> JobPublic:
+    """A scan job: queued, running (a worker holds its lease), done or failed (with the error)."""
+    return JobPublic(**service.job_status(who.school, job_id))
+
+
+@health.get("/health")
+def health_check(service: ServiceDep) -> HealthPublic:
+    """The database (its schema revision), the job queue's depth and the newest worker heartbeat."""
+    beat = service.jobs.last_heartbeat()
+    return HealthPublic(database=service.engine.dialect.name, schema_revision=current_revision(service.engine),
+                        jobs=service.jobs.counts(),
+                        worker_heartbeat_age_s=None if beat is None else round(time.time() - beat, 3))
 
 
 @scans.get("/pages/{page_id}/file", response_class=Response)
-def page_file(intake: IntakeDep, page_id: int) -> Response:
+def page_file(intake: SchoolIntake, page_id: Id) -> Response:
     """The original file a page came in (for a human looking at a page that was not read)."""
     try:
         name, data = intake.store.upload_of(page_id)
     except KeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no page {page_id}") from exc
-    return Response(data, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": disposition})
 
 
 @scans.get("/kept")
-def kept_pages(intake: IntakeDep) -> list[dict[str, Any]]:
-    """Pages kept for a human: not readable, not ours, unknown assignment, or duplicates."""
-    return [asdict(p) for p in intake.store.pages() if p.status != "read"]
+def kept_pages(intake: SchoolIntake) -> list[StoredPagePublic]:
+    """Pages kept for a human: not readable, not ours, unknown assignment, off the roster, or duplicates."""
+    return [StoredPagePublic.of(p) for p in intake.store.pages() if p.status != "read"]
 
 
 @review.get("")
-def review_queue(intake: IntakeDep, assignment_id: str | None = None) -> list[ReviewItemPublic]:
+def review_queue(intake: SchoolIntake, assignment_id: str | None = None) -> list[ReviewItemPublic]:
     items = intake.store.reviews(assignment_id=assignment_id)
     return [ReviewItemPublic(**{k: v for k, v in asdict(i).items() if k != "crop_sha256"},
                              crop_url=f"/review/{i.review_id}/crop.png" if i.crop_sha256 else None)
@@ -124,7 +153,7 @@ def review_queue(intake: IntakeDep, assignment_id: str | None = None) -> list[Re
 
 
 @review.get("/{review_id}/crop.png", response_class=Response)
-def review_crop(intake: IntakeDep, review_id: int) -> Response:
+def review_crop(intake: SchoolIntake, review_id: Id) -> Response:
     try:
         item = intake.store.review(review_id)
     except KeyError as exc:
@@ -135,38 +164,29 @@ def review_crop(intake: IntakeDep, review_id: int) -> Response:
 
 
 @review.post("/{review_id}")
-def resolve(intake: IntakeDep, review_id: int, body: ResolveIn) -> AnswerPublic:
-    """A teacher's reading of a flagged answer; it is graded against the key."""
-    try:
-        row = intake.resolve(review_id, body.value, teacher=body.teacher)
-    except KeyError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no review item {review_id}") from exc
+def resolve(service: ServiceDep, who: Staff, review_id: Id, body: ResolveIn) -> AnswerPublic:
+    """A teacher's reading of a flagged answer; it is graded against the key and signed by the key's
+    teacher (or the admin key), never by a name in the body."""
+    row = service.resolve(who.school, review_id, body.value, teacher=who.name)
     return AnswerPublic(**{**row, "correct": None if row["correct"] is None else bool(row["correct"])})
 
 
 @targeted.post("")
-def targeted_sets(intake: IntakeDep, targeting: TargetingDep, body: TargetedIn) -> TargetedPublic:
+def targeted_sets(service: ServiceDep, who: Staff, targeting: TargetingDep, body: TargetedIn) -> TargetedPublic:
     """Each student's next set picked by mastery (stage 4), within the teacher's minutes and the 双减 cap
     of that day; every set is recorded in the ledger and its answer sheet registered for scanning."""
     bank = targeting.bank()
+    store = service.intake(who.school).store
     if targeting.settings.model is not None:  # the class's own answers are all selection needs
-        history = history_from_answers(intake.store.answers(students=body.students), bank)
+        history = history_from_answers(store.answers(students=body.students), bank)
         model, source = targeting.mastery(history)
     else:  # BKT is fitted on every answer the store holds (one school's worth)
-        everyone = history_from_answers(intake.store.answers(), bank)
+        everyone = history_from_answers(store.answers(), bank)
         model, source = targeting.mastery(everyone)
         history = everyone[everyone["student_id"].isin(set(body.students))]
     request = body.request()
-    common: dict[str, Any] = {"scope": request, "day": body.day, "history": history, "graph": taxonomy_graph()}
-    with targeting.ledger() as ledger:
-        if body.tiers:
-            tiers = tiered_homework(bank, model, body.students, ledger=ledger, **common)
-            sheets = [(a, tiers.students(t)) for t, a in tiers.assignments.items()]
-            public = TargetedPublic.of_tiers(tiers, request, source)
-        else:
-            sets = targeted_homework(bank, model, body.students, ledger=ledger, **common)
-            sheets = [(a, [s]) for s, a in sets.assignments.items()]
-            public = TargetedPublic.of_students(sets, source)
-        for assignment, students in sheets:  # inside: a sheet that cannot be made leaves the ledger as it was
-            intake.register(sheet_spec(bank, assignment, [(s, s) for s in students]))
-    return public
+    result = service.assign_targeted(who.school, bank, model, body.students, scope=request, day=body.day,
+                                     history=history, tiers=body.tiers)
+    if body.tiers:
+        return TargetedPublic.of_tiers(result, request, source)
+    return TargetedPublic.of_students(result, source)

@@ -3,33 +3,90 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from homework import TargetedHomework, TargetRequest, TieredHomework
+from homework import Accepted, StoredPage, TargetedHomework, TargetRequest, TieredHomework, UploadStatus
 from recommender import Pick
 
+PAGE_STATUS = ("read, duplicate, not_on_roster, unknown_assignment, not_identified, not_registered, blank_page, "
+               "bad_image")
 
-class PageOutcomePublic(BaseModel):
+
+class AcceptedPublic(BaseModel):
+    """A file kept and queued (``POST /scans`` answers 202 with one per file)."""
+
+    upload_id: int
+    job_id: int
+    name: str
+    size: int
+    duplicate_of: int | None = Field(description="Set when these exact bytes were uploaded before: the first upload.")
+    upload_url: str
+    job_url: str
+
+    @classmethod
+    def of(cls, accepted: Accepted) -> AcceptedPublic:
+        return cls(upload_id=accepted.upload_id, job_id=accepted.job_id, name=accepted.name, size=accepted.size,
+                   duplicate_of=accepted.duplicate_of, upload_url=f"/uploads/{accepted.upload_id}",
+                   job_url=f"/jobs/{accepted.job_id}")
+
+
+class JobPublic(BaseModel):
+    job_id: int
+    upload_id: int
+    status: str = Field(description="queued, running, done or failed")
+    attempts: int
+    worker: str | None
+    lease_until: float | None
+    error: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+
+class StoredPagePublic(BaseModel):
     page_id: int
-    source: str
-    status: str = Field(description="read, duplicate, unknown_assignment, not_identified, not_registered, blank_page, bad_image")
+    upload_id: int
+    page_in_file: int = Field(description="0-based page of the uploaded file")
+    status: str = Field(description=PAGE_STATUS)
     message: str
     assignment_id: str | None
     student_id: str | None
     sheet_page: int | None = Field(description="1-based page of the student's sheet")
     sheet_pages: int | None
-    graded: int
-    to_review: int
     confidence: float | None
+    file_url: str
+
+    @classmethod
+    def of(cls, page: StoredPage) -> StoredPagePublic:
+        fields = {k: v for k, v in asdict(page).items() if k != "received_at"}
+        fields["sheet_page"] = None if page.sheet_page is None else page.sheet_page + 1
+        return cls(**fields, file_url=f"/scans/pages/{page.page_id}/file")
 
 
-class UploadReportPublic(BaseModel):
+class UploadPublic(BaseModel):
     upload_id: int
     name: str
-    pages: list[PageOutcomePublic]
-    completed_sheets: list[tuple[str, str]]
+    size: int
+    station: str | None
+    received_at: float
+    job: JobPublic
+    pages: list[StoredPagePublic]
+
+    @classmethod
+    def of(cls, status: UploadStatus) -> UploadPublic:
+        return cls(upload_id=status.upload_id, name=status.name, size=status.size, station=status.station,
+                   received_at=status.received_at, job=JobPublic(**status.job),
+                   pages=[StoredPagePublic.of(p) for p in status.pages])
+
+
+class HealthPublic(BaseModel):
+    database: str = Field(description="sqlite or postgresql")
+    schema_revision: str | None
+    jobs: dict[str, int] = Field(description="Jobs per status; 'queued' is the queue depth.")
+    worker_heartbeat_age_s: float | None = Field(description="Seconds since a worker last said it was alive.")
 
 
 class AssignmentPublic(BaseModel):
@@ -54,7 +111,6 @@ class ReviewItemPublic(BaseModel):
 
 class ResolveIn(BaseModel):
     value: str = Field(description="The answer the teacher reads on the crop (an option, a number, text, points).")
-    teacher: str = Field(min_length=1, max_length=64)
 
 
 class AnswerPublic(BaseModel):

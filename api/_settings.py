@@ -21,19 +21,34 @@ class Settings(BaseSettings):
     """What a deployment configures. Nothing is read at import: call ``Settings()`` in the app factory.
 
     ``data_dir``: where uploads, pages, answers and the review queue are kept (default: the per-user
-    data folder, see :func:`default_data_dir`). ``api_keys``: the keys scanner stations and teachers' platforms send in ``X-API-Key``; an empty
-    list leaves the service open (a single machine on a school network, or tests).
+    data folder, see :func:`default_data_dir`). ``open_access``: requests without
+    ``X-API-Key`` act as the default school's admin (one machine with nobody else on it, or tests).
+    Off by default: every request needs a key made by ``homework keys create`` (stored hashed; each
+    key has a school and a role).
     ``bank``: the item bank file (CSV, JSON, JSONL or XLSX, as ``ItemBank.import_file`` reads) that
     ``POST /targeted`` picks from; ``model``: a fitted mastery model saved with ``model.to_json()``
     (BKT, IRT, HistoryBoost or BestLR). Without a model, BKT is fitted on the graded answers the
     store holds (refitted when their number changes).
+    ``database_url``: the store, e.g. ``postgresql+psycopg://user@host/homework``; by default one
+    SQLite file in ``data_dir``. Its migrations run when the app starts.
+    ``workers``: job-taking threads in the server process (0: only ``homework worker`` processes read).
+    ``docs``: whether ``/docs`` and ``/openapi.json`` are served.
     """
 
     model_config = SettingsConfigDict(env_prefix="HOMEWORK_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(default_factory=default_data_dir)
-    api_keys: list[str] = Field(default_factory=list)
+    open_access: bool = False
     ocr_backend: str = "rapidocr"
     max_upload_mb: int = Field(200, ge=1)
     bank: Path | None = None
     model: Path | None = None
+    database_url: str | None = None
+    workers: int = Field(1, ge=0, le=64)
+    docs: bool = True
+
+    def store_url(self) -> str:
+        """The database URL: ``database_url``, or the SQLite file in ``data_dir``."""
+        from homework.storage import sqlite_url
+
+        return self.database_url or sqlite_url(self.data_dir)

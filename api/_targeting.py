@@ -1,19 +1,18 @@
-"""What ``POST /targeted`` needs across requests: the item bank, a mastery model and the 双减 ledger.
+"""What ``POST /targeted`` needs across requests: the item bank and a mastery model.
 
 All are loaded lazily (nothing at import or app creation) and cached on the app::
 
     bank     settings.bank, imported once; reloaded when the file changes (mtime)
     model    settings.model (``model.to_json()``), loaded once per file version; without one, BKT
              fitted on the store's graded answers and refitted when their number changes
-    ledger   data_dir/ledger.json: every targeted set the API assigned, so caps hold across requests
+
+The 双减 ledger is in the store (``HomeworkService.ledger``), shared by every server process.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,19 +20,18 @@ import pandas as pd
 from fastapi import Depends, HTTPException, Request, status
 
 from api._settings import Settings
-from homework import HomeworkLedger, ItemBank
+from homework import ItemBank
 from homework._targeting import load_mastery_model, mastery_from_history
 
 log = logging.getLogger(__name__)
 
 
 class Targeting:
-    """The bank, model and ledger of one app (thread-safe: routes run in a thread pool)."""
+    """The bank and model of one app (thread-safe: routes run in a thread pool)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._ledger_lock = threading.Lock()
         self._bank: tuple[Any, ItemBank] | None = None
         self._model: tuple[Any, Any] | None = None
         self._fitted: tuple[int, Any, str] | None = None
@@ -69,24 +67,6 @@ class Targeting:
             if self._fitted is None or self._fitted[0] != len(history):
                 self._fitted = (len(history), *mastery_from_history(history))
             return self._fitted[1], self._fitted[2]
-
-    def saved_ledger(self) -> HomeworkLedger:
-        """The ledger as last saved, to read (nothing is written back)."""
-        path = Path(self.settings.data_dir) / "ledger.json"
-        with self._ledger_lock:
-            return HomeworkLedger.from_json(path.read_text(encoding="utf-8")) if path.is_file() else HomeworkLedger()
-
-    @contextmanager
-    def ledger(self) -> Iterator[HomeworkLedger]:
-        """The ledger, saved back to ``data_dir/ledger.json`` when the block succeeds (one request at a time)."""
-        path = Path(self.settings.data_dir) / "ledger.json"
-        with self._ledger_lock:
-            ledger = HomeworkLedger.from_json(path.read_text(encoding="utf-8")) if path.is_file() else HomeworkLedger()
-            yield ledger
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(ledger.to_json(), encoding="utf-8")
-            tmp.replace(path)
 
 
 def get_targeting(request: Request) -> Targeting:

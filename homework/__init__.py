@@ -29,12 +29,14 @@ from homework._errors import (
     CapExceededError,
     HomeworkError,
     ItemBankError,
+    NotFoundError,
     ReviewClosedError,
+    StoreError,
     UnknownAssignmentError,
     UnknownKnowledgePointError,
 )
 from homework._graph import KnowledgeGraph
-from homework._intake import Intake, PageOutcome, UploadReport
+from homework._intake import Accepted, Intake, PageOutcome, UploadReport
 from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
 from homework._loop import item_analysis, mastery_table, minutes_spent, responses_from_answers, wrong_answers
 from homework._printing import (
@@ -44,7 +46,7 @@ from homework._printing import (
     render_question_paper,
     sheet_spec,
 )
-from homework._store import ReviewItem, ScanStore, StoredPage
+from homework._service import HomeworkService, UploadStatus
 from homework._targeting import (
     StudentHomework,
     TargetedHomework,
@@ -68,6 +70,8 @@ from homework._timestats import (
     time_of_day,
 )
 from homework._timing import TimeCalibrator, calibrate_from_totals, recalibrate_bank, reports_from_totals
+from homework._worker import Worker
+from homework.storage import ReviewItem, ScanStore, StoredPage
 
 __all__ = [
     "answer_choices",
@@ -83,6 +87,12 @@ __all__ = [
     "sheet_frame",
     "time_differences",
     "time_of_day",
+    "Accepted",
+    "HomeworkService",
+    "NotFoundError",
+    "StoreError",
+    "UploadStatus",
+    "Worker",
     "Intake",
     "PageOutcome",
     "ReviewItem",

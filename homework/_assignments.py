@@ -24,7 +24,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -74,6 +74,25 @@ class Assignment:
 
     def __len__(self) -> int:
         return len(self.item_ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The assignment as plain JSON-ready data; :meth:`from_dict` reads it back.
+
+        >>> a = Assignment("sx-1", "math", 4, ("m1",), (10.0,))
+        >>> Assignment.from_dict(a.to_dict()) == a
+        True
+        """
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Assignment:
+        """An assignment from :meth:`to_dict`'s data (lists become tuples)."""
+        fields = dict(data)
+        for name in ("item_ids", "minutes", "knowledge_points"):
+            fields[name] = tuple(fields[name])
+        return cls(**fields)
 
 
 def _new_id(prefix: str) -> str:
@@ -399,6 +418,10 @@ class HomeworkLedger:
         """
         return [(e.assignment, e.students, day) for day, entries in sorted(self._entries.items()) for e in entries]
 
+    def restore(self, day: dt.date, assignment: Assignment, students: Iterable[str]) -> None:
+        """Record an assignment kept earlier (from a file or a database) without checking the cap again."""
+        self._record(day, _Entry(assignment, frozenset(students)))
+
     def _record(self, day: dt.date, entry: _Entry) -> None:
         self._entries.setdefault(day, []).append(entry)
         subject, minutes = entry.assignment.subject, entry.assignment.total_minutes
@@ -432,9 +455,8 @@ class HomeworkLedger:
     def to_json(self) -> str:
         """The ledger (caps and every recorded assignment) as versioned JSON."""
         import json
-        from dataclasses import asdict
 
-        days = {day.isoformat(): [{"assignment": asdict(e.assignment), "students": sorted(e.students)}
+        days = {day.isoformat(): [{"assignment": e.assignment.to_dict(), "students": sorted(e.students)}
                                   for e in entries] for day, entries in sorted(self._entries.items())}
         return json.dumps({"version": 1, "caps": self.caps.model_dump(), "days": days}, ensure_ascii=False)
 
@@ -455,10 +477,8 @@ class HomeworkLedger:
             ledger = cls(HomeworkCaps.model_validate(data["caps"]))
             for day, entries in data["days"].items():
                 for entry in entries:
-                    fields = dict(entry["assignment"])
-                    for name in ("item_ids", "minutes", "knowledge_points"):
-                        fields[name] = tuple(fields[name])
-                    ledger._record(dt.date.fromisoformat(day), _Entry(Assignment(**fields), frozenset(entry["students"])))
+                    ledger.restore(dt.date.fromisoformat(day), Assignment.from_dict(entry["assignment"]),
+                                   entry["students"])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise AssignmentError(f"not a homework ledger: {exc}") from exc
         return ledger

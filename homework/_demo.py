@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from homework._errors import HomeworkError
+from homework.storage import DEFAULT_SCHOOL
+
 logger = logging.getLogger(__name__)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -148,18 +151,27 @@ def station_uploads(out: Path, pages: list[Any]) -> list[tuple[Path, str]]:
 
 def receive_scans(spec: Any, uploads: list[tuple[Path, str]], out: Path, pages: int,
                   progress: Progress | None = None) -> tuple[Any, list[Any]]:
-    """Step 4: stations post their files to intake: each page is read, identified, graded; unsure -> review."""
-    from homework._intake import Intake
-    from homework._store import ScanStore
-
-    intake = Intake(ScanStore(out / "store"))
-    intake.register(spec)
-    return intake, receive_all(intake, uploads, pages, _reporter(progress, "receive_scans", pages))
+    """Step 4: stations post their files (kept and queued), a worker reads them: each page is identified
+    and graded; unsure -> review. All through the service, as ``homework serve`` does it."""
+    service = demo_service(out / "store")
+    service.intake().register(spec)
+    return service.intake(), receive_all(service, uploads, pages, _reporter(progress, "receive_scans", pages))
 
 
-def receive_all(intake: Any, uploads: list[tuple[Path, str]], pages: int,
+def demo_service(folder: Path) -> Any:
+    """The service over a fresh SQLite store in ``folder`` (the demo's own, with its OCR models)."""
+    from homework._service import HomeworkService
+    from homework.storage import SQLITE_FILE, open_engine, sqlite_url
+
+    for old in folder.glob(f"{SQLITE_FILE}*"):  # a run before this one: start again from nothing
+        old.unlink()
+    return HomeworkService(open_engine(sqlite_url(folder)))
+
+
+def receive_all(service: Any, uploads: list[tuple[Path, str]], pages: int,
                 report: Callable[[int, int], None] | None = None) -> list[Any]:
-    """Every upload through ``intake``, with ``report(done, pages)`` after each page."""
+    """Every upload accepted by ``service``, then its jobs run in this process (the demo's worker),
+    oldest first, with ``report(done, pages)`` after each page; the uploads' reports."""
     reports, done = [], 0
 
     def one_page(_outcome: Any) -> None:
@@ -169,7 +181,11 @@ def receive_all(intake: Any, uploads: list[tuple[Path, str]], pages: int,
             report(done, pages)
 
     for path, station in uploads:
-        reports.append(intake.receive(path, station=station, progress=one_page))
+        service.accept_upload(DEFAULT_SCHOOL, path.read_bytes(), name=path.name, station=station)
+    while (run := service.run_next_job("demo", progress=one_page)) is not None:
+        if run.report is None:
+            raise HomeworkError(f"the demo's scan job {run.job.job_id} failed: {run.error}")
+        reports.append(run.report)
     return reports
 
 

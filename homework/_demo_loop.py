@@ -84,20 +84,18 @@ def print_homework(bank: Any, assignment: Any, spec: Any, out: Path) -> Any:
 
 def answer_and_scan(printed: Any, out: Path, seed: int, progress: Progress | None = None) -> Any:
     """Step 9: students answer (real handwriting), stations scan, intake reads and grades."""
-    from homework._demo import _reporter, receive_all
-    from homework._intake import Intake
-    from homework._store import ScanStore
+    from homework._demo import _reporter, demo_service, receive_all
     from scanning import DigitBank, generate_set, phone, scanner
 
     digits = DigitBank.load(FIXTURES / "handwriting" / "mnist_digits_500.npz")
     truth = generate_set(printed.spec, out / "homework" / "scans", [scanner(200, 0), scanner(300, 2), phone(10)],
                          digits, seed=seed,
                          progress=_reporter(progress, "answer_and_scan", len(printed.spec.students)))
-    intake = Intake(ScanStore(out / "homework" / "store"))
-    intake.register(printed.spec)
+    service = demo_service(out / "homework" / "store")
+    service.intake().register(printed.spec)
     uploads = [(out / "homework" / "scans" / page.file, page.kind) for page in truth]
-    receive_all(intake, uploads, len(truth), _reporter(progress, "receive_homework", len(truth)))
-    return intake
+    receive_all(service, uploads, len(truth), _reporter(progress, "receive_homework", len(truth)))
+    return service.intake()
 
 
 def update_mastery(bank: Any, assignment: Any, intake: Any,

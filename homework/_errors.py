@@ -11,7 +11,9 @@ the HTTP API that want to catch everything this library raises on purpose::
      ├── AssignmentError          an assignment cannot be built as asked
      │    └── CapExceededError    it would break a 双减 homework-time cap (says which and by how much)
      ├── UnknownAssignmentError   a scanned page names an assignment this library does not know
-     └── ReviewClosedError        a review item that a teacher already resolved
+     ├── NotFoundError            no such upload, job, page or review in this school
+     ├── ReviewClosedError        a review item that a teacher already resolved
+     └── StoreError               the database cannot be opened or migrated (homework.storage)
 """
 
 from __future__ import annotations
@@ -43,6 +45,17 @@ class CapExceededError(AssignmentError):
 
 class UnknownAssignmentError(HomeworkError, KeyError):
     """A scanned page names an assignment that is not known."""
+
+
+class NotFoundError(HomeworkError, KeyError):
+    """No such object in this school (another school's objects are 'not found' too, never 'forbidden')."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class StoreError(HomeworkError):
+    """The database cannot be opened or migrated (wrong URL, server down, newer schema than this code)."""
 
 
 class ReviewClosedError(HomeworkError):

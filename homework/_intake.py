@@ -9,7 +9,8 @@ the file is kept as uploaded before anything is read, and every page gets a stor
       ├─ blank_page           nothing printed or written      │
       ├─ not_registered       no registration markers         │ kept for a human, with the reason
       ├─ not_identified       QR unreadable / other layout    │ (``ScanStore.pages(status=...)``)
-      ├─ unknown_assignment   QR names an assignment we lack  ┘
+      ├─ unknown_assignment   QR names an assignment we lack  │
+      ├─ not_on_roster        the student is not on the sheet's roster ┘
       ├─ duplicate            this page of this sheet was already accepted: kept, not graded again
       └─ read                 answers graded; unconfident ones -> review queue (with their crop)
 
@@ -18,6 +19,8 @@ A sheet is complete when all of its pages were accepted, whatever the order they
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -27,9 +30,10 @@ from typing import Any
 
 import cv2
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 
 from homework._errors import HomeworkError, ReviewClosedError, UnknownAssignmentError
-from homework._store import ScanStore
+from homework.storage import ScanStore, StoredPage
 from scanning import (
     Answer,
     BadImageError,
@@ -63,6 +67,17 @@ class PageOutcome:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """A file kept and queued: its upload and job, or the earlier upload of the same bytes."""
+
+    upload_id: int
+    job_id: int
+    name: str
+    size: int
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True)
 class UploadReport:
     """Every page of one upload with its outcome, and the sheets this upload completed."""
 
@@ -86,10 +101,16 @@ _FAILURE_STATUS: tuple[tuple[type[Exception], str], ...] = (
 
 
 class Intake:
-    """Receives scanned files for the assignments whose sheet specs it knows.
+    """Receives scanned files for the assignments whose sheet specs it knows, for one school.
 
     ``store`` keeps everything; ``ocr`` is an OCR backend or a backend name (see
     :func:`scanning.get_backend`), loaded on the first page that has writing boxes.
+
+    Receiving is two steps, so that a server can answer before anything is read:
+    :meth:`accept` keeps the file and queues a job (one transaction, nothing read), and
+    :meth:`process` reads and grades every page of an accepted upload. :meth:`process` is
+    idempotent: a page stored by an earlier, interrupted run is kept as it is, not read into the
+    store twice. :meth:`receive` does both at once.
     """
 
     def __init__(self, store: ScanStore, *, ocr: Any = "rapidocr") -> None:
@@ -98,19 +119,32 @@ class Intake:
         self.store = store
         self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr  # models load on first use
         self._reader: SheetReader | None = None
-        self._specs: dict[str, SheetSpec] | None = None  # parsed once; reloaded on a miss
+        self._specs: dict[str, tuple[int, SheetSpec]] | None = None  # parsed once; reloaded on a miss
 
     # -- assignments -----------------------------------------------------------------------
 
-    def register(self, spec: SheetSpec | dict[str, Any] | str | Path) -> SheetSpec:
-        """Make an assignment's sheets known, so that their scans can be read."""
+    def register(self, spec: SheetSpec | dict[str, Any] | str | Path, *, db: Any = None) -> SheetSpec:
+        """Make an assignment's sheets known, so that their scans can be read.
+
+        Registering it again with the same answer keys updates it; with different keys it becomes a
+        new version, and later scans are graded against it (answers say which version graded them).
+        ``db``: a transaction of the store to write it in (e.g. the ledger's, so a set and its sheet
+        are recorded together).
+        """
         loaded = load_spec(spec)
-        self.store.put_spec(loaded.assignment_id, loaded.model_dump_json(by_alias=False))
+        self.store.put_spec(loaded.assignment_id, loaded.model_dump_json(by_alias=False), _key_digest(loaded), db)
         self._specs, self._reader = None, None
         return loaded
 
     def spec(self, assignment_id: str) -> SheetSpec:
         """The registered spec of an assignment; :class:`UnknownAssignmentError` if there is none."""
+        return self._versioned(assignment_id)[1]
+
+    def spec_version(self, assignment_id: str) -> int:
+        """The version of the assignment's newest spec (1 until its answer key changes)."""
+        return self._versioned(assignment_id)[0]
+
+    def _versioned(self, assignment_id: str) -> tuple[int, SheetSpec]:
         specs = self._specs
         if specs is None or assignment_id not in specs:
             specs = self._load_specs()  # registered since, perhaps by another process
@@ -126,8 +160,8 @@ class Intake:
             return False
         return True
 
-    def _load_specs(self) -> dict[str, SheetSpec]:
-        specs = {aid: load_spec(data) for aid, data in self.store.specs().items()}
+    def _load_specs(self) -> dict[str, tuple[int, SheetSpec]]:
+        specs = {aid: (version, load_spec(data)) for aid, (version, data) in self.store.versioned_specs().items()}
         if self._specs is not None and specs.keys() != self._specs.keys():
             self._reader = None
         self._specs = specs
@@ -145,7 +179,7 @@ class Intake:
 
     def _sheet_reader(self) -> SheetReader | None:
         if self._reader is None:
-            specs = list(self._load_specs().values())
+            specs = [spec for _, spec in self._load_specs().values()]
             if not specs:
                 return None
             self._reader = SheetReader(specs, ocr=self._ocr)
@@ -153,20 +187,35 @@ class Intake:
 
     # -- receiving -------------------------------------------------------------------------
 
-    def receive(self, data: bytes | str | Path, *, name: str | None = None, station: str | None = None,
-                progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:
-        """Keep a file, read every page in it, grade what can be graded; report each page's fate."""
-        if isinstance(data, str | Path):
-            name = name or Path(data).name
-            data = Path(data).read_bytes()
-        name = name or "upload"
-        sha = self.store.put_blob(data)
+    def accept(self, data: bytes, *, name: str, station: str | None = None) -> Accepted:
+        """Keep a file and queue the job that reads it, in one transaction; nothing is read here.
+
+        The same bytes sent again by this school are recognised: no second upload is made, and the
+        first upload and its job are returned with ``duplicate_of`` set.
+        """
+        from homework.storage import JobQueue
+
+        sha = hashlib.sha256(data).hexdigest()
+        earlier = self.store.upload_with(sha)
+        if earlier is not None:
+            job = JobQueue(self.store.engine).job_of_upload(self.store.school, earlier)
+            return Accepted(earlier, job, name, len(data), duplicate_of=earlier)
         with self.store.transaction() as db:
+            self.store.put_blob(data, db)
             upload_id = self.store.add_upload(db, name, sha, len(data), station)
+            job_id = JobQueue(self.store.engine).enqueue(db, self.store.school, upload_id)
+        return Accepted(upload_id, job_id, name, len(data))
+
+    def process(self, upload_id: int, *, progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:
+        """Read every page of an accepted upload, grade what can be graded; report each page's fate."""
+        upload = self.store.upload(upload_id)
+        if upload is None:
+            raise HomeworkError(f"no upload {upload_id}")
+        data = self.store.get_blob(upload["sha256"])
         reader = self._sheet_reader()
         outcomes: list[PageOutcome] = []
         completed: list[tuple[str, str]] = []
-        results = reader.read_file(data, name=name) if reader else _no_specs(name)
+        results = reader.read_file(data, name=upload["name"]) if reader else _no_specs(upload["name"])
         for index, result in enumerate(results):
             outcome = self._keep(upload_id, index, result)
             outcomes.append(outcome)
@@ -174,31 +223,71 @@ class Intake:
                 completed.append((outcome.assignment_id or "", outcome.student_id or ""))
             if progress is not None:
                 progress(outcome)
-        return UploadReport(upload_id, name, tuple(outcomes), tuple(completed))
+        return UploadReport(upload_id, upload["name"], tuple(outcomes), tuple(completed))
+
+    def receive(self, data: bytes | str | Path, *, name: str | None = None, station: str | None = None,
+                progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:
+        """Keep a file, read every page in it, grade what can be graded; report each page's fate.
+
+        The same file twice is kept once: the second time reports the first upload's pages.
+        """
+        from homework.storage import JobQueue
+
+        if isinstance(data, str | Path):
+            name = name or Path(data).name
+            data = Path(data).read_bytes()
+        accepted = self.accept(data, name=name or "upload", station=station)
+        report = self.process(accepted.upload_id, progress=progress)
+        JobQueue(self.store.engine).finish(accepted.job_id, worker=None)
+        return report
 
     def receive_many(self, paths: Iterable[str | Path], **kw: Any) -> list[UploadReport]:
         return [self.receive(path, **kw) for path in paths]
 
     def _keep(self, upload_id: int, index: int, result: PageReading | PageFailure) -> PageOutcome:
+        with self.store.transaction() as db:
+            stored = self.store.page_in_upload(db, upload_id, index)
+        if stored is not None:  # a run before this one stored it (the job is being run again)
+            return _outcome(stored, str(result.source))
         if isinstance(result, PageFailure):
             return self._keep_failure(upload_id, index, result)
         sheet = result.sheet
+        version, spec = self._versioned(sheet.assignment_id)
+        if sheet.student_id not in {s.id for s in spec.students}:
+            return self._keep_off_roster(upload_id, index, result)
         key = (sheet.assignment_id, sheet.student_id, sheet.page_index, sheet.page_count)
-        earlier = self.store.accepted_page(sheet.assignment_id, sheet.student_id, sheet.page_index)
-        if earlier is not None:
-            message = (
-                f"page {sheet.page_index + 1}/{sheet.page_count} of {sheet.student_id}'s sheet for "
-                f"{sheet.assignment_id} was already accepted (page #{earlier.page_id}); kept, not graded again"
-            )
+        try:
             with self.store.transaction() as db:
-                page_id = self.store.add_page(db, upload_id, index, "duplicate", message, key, result.confidence)
-            return PageOutcome(page_id, str(result.source), "duplicate", message, *key)
-        spec = self.spec(sheet.assignment_id)
-        with self.store.transaction() as db:
-            page_id = self.store.add_page(db, upload_id, index, "read", "read", key, result.confidence)
-            graded, to_review = self._grade_page(db, page_id, spec, result)
+                page_id = self.store.add_page(db, upload_id, index, "read", "read", key, result.confidence,
+                                              spec_version=version)
+                graded, to_review = self._grade_page(db, page_id, spec, version, result)
+        except IntegrityError:  # this sheet page was accepted before (perhaps a moment ago, by another worker)
+            return self._keep_duplicate(upload_id, index, result)
         return PageOutcome(page_id, str(result.source), "read", "read", *key, graded=graded,
                            to_review=to_review, confidence=result.confidence)
+
+    def _keep_duplicate(self, upload_id: int, index: int, result: PageReading) -> PageOutcome:
+        sheet = result.sheet
+        key = (sheet.assignment_id, sheet.student_id, sheet.page_index, sheet.page_count)
+        earlier = self.store.accepted_page(sheet.assignment_id, sheet.student_id, sheet.page_index)
+        message = (
+            f"page {sheet.page_index + 1}/{sheet.page_count} of {sheet.student_id}'s sheet for "
+            f"{sheet.assignment_id} was already accepted (page #{earlier.page_id if earlier else '?'}); "
+            "kept, not graded again"
+        )
+        with self.store.transaction() as db:
+            page_id = self.store.add_page(db, upload_id, index, "duplicate", message, key, result.confidence)
+        return PageOutcome(page_id, str(result.source), "duplicate", message, *key)
+
+    def _keep_off_roster(self, upload_id: int, index: int, result: PageReading) -> PageOutcome:
+        sheet = result.sheet
+        key = (sheet.assignment_id, sheet.student_id, sheet.page_index, sheet.page_count)
+        message = (f"student {sheet.student_id!r} is not on this class's roster for {sheet.assignment_id} "
+                   "(kept for a human, not graded)")
+        with self.store.transaction() as db:
+            page_id = self.store.add_page(db, upload_id, index, "not_on_roster", message, key, result.confidence)
+        logger.info("%s: %s", result.source, message)
+        return PageOutcome(page_id, str(result.source), "not_on_roster", message, *key)
 
     def _keep_failure(self, upload_id: int, index: int, failure: PageFailure) -> PageOutcome:
         status = next((s for t, s in _FAILURE_STATUS if isinstance(failure.error, t)), "not_identified")
@@ -214,18 +303,19 @@ class Intake:
         logger.info("%s: %s", failure.source, message)
         return PageOutcome(page_id, str(failure.source), status, message, *(key or (None, None, None, None)))
 
-    def _grade_page(self, db: Any, page_id: int, spec: SheetSpec, page: PageReading) -> tuple[int, int]:
+    def _grade_page(self, db: Any, page_id: int, spec: SheetSpec, version: int,
+                    page: PageReading) -> tuple[int, int]:
         graded = to_review = 0
         for reading in page.fields:
             key = spec.field(reading.field_id).key
-            row = _answer_row(page, reading, page_id)
+            row = _answer_row(page, reading, page_id, version)
             if key is not None:
                 result = grade(key, reading)
-                row.update(score=result.score, max_score=result.max_score, correct=int(result.correct),
+                row.update(score=result.score, max_score=result.max_score, correct=bool(result.correct),
                            grade_status=result.status, grade_reason=result.reason)
-            self.store.put_answer(db, row)
+            self.store.put_answer(db, row, because=f"scan, page #{page_id}")
             if row["grade_status"] == "needs_review":
-                crop_sha = self.store.put_blob(_png(reading.crop)) if reading.crop is not None else None
+                crop_sha = self.store.put_blob(_png(reading.crop), db) if reading.crop is not None else None
                 self.store.add_review(db, assignment_id=page.assignment_id, student_id=page.student_id,
                                       field_id=reading.field_id, page_id=page_id, crop_sha256=crop_sha,
                                       reason=row["grade_reason"])
@@ -245,17 +335,20 @@ class Intake:
         item = self.store.review(review_id)
         if item.status != "open":
             raise ReviewClosedError(f"review item {review_id} was already resolved")
-        key = self.spec(item.assignment_id).field(item.field_id).key
+        version, spec = self._versioned(item.assignment_id)
+        key = spec.field(item.field_id).key
         answer = self.store.answer(item.assignment_id, item.student_id, item.field_id)
         answer.update(value=value, confidence=1.0, read_status="ok", read_reason=f"read by {teacher}",
-                      graded_by=teacher, updated_at=time.time(), grade_status="ungraded", grade_reason="no key")
+                      graded_by=teacher, updated_at=time.time(), grade_status="ungraded", grade_reason="no key",
+                      spec_version=version)
         if key is not None:
             result = grade(key, Answer(value, confidence=1.0))
-            answer.update(score=result.score, max_score=result.max_score, correct=int(result.correct),
+            answer.update(score=result.score, max_score=result.max_score, correct=bool(result.correct),
                           grade_status="graded", grade_reason=result.reason)
         with self.store.transaction() as db:
-            self.store.put_answer(db, answer)
-            self.store.close_review(db, review_id, teacher)
+            if not self.store.close_review(db, review_id, teacher):
+                raise ReviewClosedError(f"review item {review_id} was already resolved")
+            self.store.put_answer(db, answer, because=f"review #{review_id} resolved by {teacher}")
         return answer
 
     def missing_pages(self, assignment_id: str) -> dict[str, list[int]]:
@@ -280,7 +373,18 @@ def _no_specs(name: str) -> Iterable[PageFailure]:
     yield PageFailure(SourceRef(name, 0), error)
 
 
-def _answer_row(page: PageReading, reading: Any, page_id: int) -> dict[str, Any]:
+def _key_digest(spec: SheetSpec) -> str:
+    """A fingerprint of the spec's answer keys: it changes exactly when a key changes."""
+    keys = [(f.id, f.key.model_dump(mode="json") if f.key is not None else None) for f in spec.fields]
+    return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _outcome(page: StoredPage, source: str) -> PageOutcome:
+    sheet = (page.assignment_id, page.student_id, page.sheet_page, page.sheet_pages)
+    return PageOutcome(page.page_id, source, page.status, page.message, *sheet, confidence=page.confidence)
+
+
+def _answer_row(page: PageReading, reading: Any, page_id: int, version: int) -> dict[str, Any]:
     status = "ungraded"
     if reading.status == "needs_review":
         status = "needs_review"
@@ -289,7 +393,8 @@ def _answer_row(page: PageReading, reading: Any, page_id: int) -> dict[str, Any]
         "page_id": page_id, "kind": reading.kind, "value": reading.value,
         "confidence": float(reading.confidence), "read_status": reading.status, "read_reason": reading.reason,
         "score": None, "max_score": None, "correct": None, "grade_status": status,
-        "grade_reason": reading.reason or "no key", "graded_by": "auto", "updated_at": time.time(),
+        "grade_reason": reading.reason or "no key", "graded_by": "auto", "spec_version": version,
+        "updated_at": time.time(),
     }
 
 

@@ -9,6 +9,7 @@ from homework.cli import (
     _notebook,  # noqa: F401
     _report,  # noqa: F401
     _scan,  # noqa: F401
+    _service,  # noqa: F401
     _sheets,  # noqa: F401
     _target,  # noqa: F401
     _version,  # noqa: F401

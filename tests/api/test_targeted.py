@@ -11,9 +11,9 @@ import pandas as pd
 import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
+from uploads import MakeClient, wait_for_upload
 
-from api import Settings, create_app
-from homework import HomeworkLedger, ItemBank, build_assignment, sheet_spec
+from homework import ItemBank, build_assignment, sheet_spec
 from homework._taxonomy import _PREREQUISITES
 from recommender import BKT, Curriculum, LearnerSimulator
 
@@ -23,8 +23,11 @@ KPS = ["number.fraction", "number.decimal", "number.percent"]
 DAY = "2026-11-24"
 
 
-def client_for(tmp_path: Path, **settings: object) -> TestClient:
-    return TestClient(create_app(Settings(data_dir=tmp_path / "data", **settings)))  # type: ignore[arg-type]
+def saved_minutes(database_url: str, student: str, day: dt.date) -> float:
+    """The minutes the store's 双减 ledger holds for a student and day."""
+    from homework.storage import LedgerStore, open_engine
+
+    return sum(LedgerStore(open_engine(database_url), "default").ledger(day).load(student, day).values())
 
 
 def ask(client: TestClient, students: list[str], **overrides: object):  # noqa: ANN201
@@ -59,15 +62,16 @@ def saved_model(bank: ItemBank, tmp_path_factory: pytest.TempPathFactory) -> tup
     return path, model
 
 
-def test_without_a_bank_the_route_says_what_to_configure(tmp_path: Path) -> None:
-    response = ask(client_for(tmp_path), ["s1"])
+def test_without_a_bank_the_route_says_what_to_configure(tmp_path: Path, make_client: MakeClient) -> None:
+    response = ask(make_client(), ["s1"])
     assert response.status_code == 503 and "set HOMEWORK_BANK" in response.json()["detail"]
-    response = ask(client_for(tmp_path, bank=tmp_path / "nope.csv"), ["s1"])
+    response = ask(make_client(bank=tmp_path / "nope.csv"), ["s1"])
     assert response.status_code == 503 and "nope.csv does not exist" in response.json()["detail"]
 
 
-def test_with_no_answers_every_student_gets_a_set_at_the_prior_and_the_ledger_keeps_it(tmp_path: Path) -> None:
-    client = client_for(tmp_path, bank=BANK)
+def test_with_no_answers_every_student_gets_a_set_at_the_prior_and_the_ledger_keeps_it(
+        make_client: MakeClient, database_url: str) -> None:
+    client = make_client(bank=BANK)
     response = ask(client, ["s1", "s2", "s3"])
     assert response.status_code == 200, response.text
     body = response.json()
@@ -88,17 +92,17 @@ def test_with_no_answers_every_student_gets_a_set_at_the_prior_and_the_ledger_ke
     missing = client.get("/assignments/not-a-set/questions.pdf")
     assert missing.status_code == 404 and "POST /targeted" in missing.json()["detail"]
 
-    more = ask(client_for(tmp_path, bank=BANK), ["s1"], minutes=50).json()["students"][0]  # a new app, same data
+    more = ask(make_client(bank=BANK), ["s1"], minutes=50).json()["students"][0]  # a new app, same data
     assert more["budget"] == pytest.approx(60 - first["minutes"]) and "min left under the cap" in more["budget_reason"]
-    ledger = HomeworkLedger.from_json((tmp_path / "data" / "ledger.json").read_text(encoding="utf-8"))
-    assert sum(ledger.load("s1", dt.date(2026, 11, 24)).values()) == pytest.approx(first["minutes"] + more["minutes"])
+    day = dt.date(2026, 11, 24)
+    assert saved_minutes(database_url, "s1", day) == pytest.approx(first["minutes"] + more["minutes"])
 
 
 def test_a_saved_model_gives_each_student_their_mastery_and_a_newcomer_the_prior(
-        tmp_path: Path, saved_model: tuple[Path, BKT]) -> None:
+        tmp_path: Path, make_client: MakeClient, saved_model: tuple[Path, BKT]) -> None:
     path, model = saved_model
     students = ["s0001", "s0002", "newcomer"]
-    body = ask(client_for(tmp_path, bank=BANK, model=path), students).json()
+    body = ask(make_client(bank=BANK, model=path), students).json()
     assert body["mastery_model"] == f"BKT from {path}"
     for mine in body["students"]:
         assert mine["picks"]
@@ -108,22 +112,25 @@ def test_a_saved_model_gives_each_student_their_mastery_and_a_newcomer_the_prior
             assert 0 < pick["mastery"] < 1
     assert all("after 0 answers" in p["reason"] for p in body["students"][2]["picks"])
     (tmp_path / "broken.json").write_text('{"model": "Unknown"}', encoding="utf-8")
-    broken = ask(client_for(tmp_path, bank=BANK, model=tmp_path / "broken.json"), students)
+    broken = ask(make_client(bank=BANK, model=tmp_path / "broken.json"), students)
     assert broken.status_code == 422 and "'Unknown' is not one of" in broken.json()["detail"]
 
 
-def test_scanned_answers_feed_the_model_and_are_not_repeated(tmp_path: Path, bank: ItemBank) -> None:
+def test_scanned_answers_feed_the_model_and_are_not_repeated(tmp_path: Path, make_client: MakeClient,
+                                                             bank: ItemBank) -> None:
     from scanning import DigitBank, generate_set, scanner
 
     ids = bank.query(subject="math", grade=[5, 6], knowledge_points=KPS, type="numeric")["id"].tolist()[:4]
     assignment = build_assignment(bank, ids, assignment_id="g6-fx")
     spec = sheet_spec(bank, assignment, [("s1", "s1"), ("s2", "s2")])
-    client = client_for(tmp_path, bank=BANK)
+    client = make_client(bank=BANK)
     assert client.post("/assignments", json=spec.model_dump(mode="json", exclude_none=True)).status_code == 201
     pages = generate_set(spec, tmp_path / "scans", [scanner(200, 0)], DigitBank.load(FIXTURES / "handwriting" /
                                                                                     "mnist_digits_500.npz"), seed=3)
     files = [("files", (p.file, (tmp_path / "scans" / p.file).read_bytes(), "image/jpeg")) for p in pages]
-    assert client.post("/scans", files=files).status_code == 201
+    accepted = client.post("/scans", files=files)
+    assert accepted.status_code == 202
+    assert {wait_for_upload(client, a)["job"]["status"] for a in accepted.json()} == {"done"}
     graded = [a for a in client.get("/assignments/g6-fx/answers").json()
               if a["grade_status"] == "graded" and a["field_id"] in ids]
     assert graded
@@ -144,8 +151,8 @@ def test_scanned_answers_feed_the_model_and_are_not_repeated(tmp_path: Path, ban
     assert all("after 0 answers" in p["reason"] for p in body["students"][2]["picks"])
 
 
-def test_tiers_give_one_sheet_per_tier(tmp_path: Path, saved_model: tuple[Path, BKT]) -> None:
-    client = client_for(tmp_path, bank=BANK, model=saved_model[0])
+def test_tiers_give_one_sheet_per_tier(make_client: MakeClient, saved_model: tuple[Path, BKT]) -> None:
+    client = make_client(bank=BANK, model=saved_model[0])
     students = [f"s000{i}" for i in range(1, 7)]
     body = ask(client, students, tiers=True).json()
     rows = {s["student_id"]: s for s in body["students"]}
@@ -158,13 +165,13 @@ def test_tiers_give_one_sheet_per_tier(tmp_path: Path, saved_model: tuple[Path, 
         assert sorted(spec) == sorted(m["student_id"] for m in members)
 
 
-def test_bad_requests_get_a_message(tmp_path: Path) -> None:
-    client = client_for(tmp_path, bank=BANK)
+def test_bad_requests_get_a_message(make_client: MakeClient, database_url: str) -> None:
+    client = make_client(bank=BANK)
     grade_two = ask(client, ["s1"], grade=2)
     assert grade_two.status_code == 422 and "grade 2 may not get written homework" in grade_two.json()["detail"]
     unknown = ask(client, ["s1"], knowledge_points=["no.such.point"])
     assert unknown.status_code == 422 and "no items in the pool" in unknown.json()["detail"]
     assert ask(client, ["not a sheet id!"]).status_code == 422
-    assert not (tmp_path / "data" / "ledger.json").exists()
-    locked = client_for(tmp_path, bank=BANK, api_keys=["t-1"])
+    assert saved_minutes(database_url, "s1", dt.date.fromisoformat(DAY)) == 0
+    locked = make_client(bank=BANK, open_access=False)
     assert ask(locked, ["s1"]).status_code == 401

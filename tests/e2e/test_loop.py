@@ -14,7 +14,7 @@ from homework._assignments import AssignmentRequest, compose_assignment
 from homework._intake import Intake
 from homework._loop import item_analysis, mastery_table, minutes_spent, responses_from_answers, wrong_answers
 from homework._printing import field_items, sheet_spec
-from homework._store import ScanStore
+from homework.storage import ScanStore
 from recommender import BKT
 from scanning import DigitBank, generate_set, scanner
 

@@ -26,7 +26,7 @@ def scanned_store(tmp_path_factory: pytest.TempPathFactory, bank: ItemBank) -> t
     from homework._assignments import AssignmentRequest, compose_assignment
     from homework._intake import Intake
     from homework._printing import sheet_spec
-    from homework._store import ScanStore
+    from homework.storage import ScanStore
     from scanning import DigitBank, generate_set, get_backend, scanner
 
     out = tmp_path_factory.mktemp("store")

@@ -12,7 +12,7 @@ import tifffile
 
 from homework import ReviewClosedError, UnknownAssignmentError
 from homework._intake import Intake
-from homework._store import ScanStore
+from homework.storage import ScanStore
 
 SCANS = Path(__file__).resolve().parents[2] / "fixtures" / "scans"
 TRUTH = json.loads((SCANS / "truth.json").read_text(encoding="utf-8"))
@@ -31,8 +31,8 @@ def ocr():
 
 
 @pytest.fixture
-def intake(tmp_path: Path, ocr) -> Intake:
-    intake = Intake(ScanStore(tmp_path / "store"), ocr=ocr)
+def intake(database_url: str, ocr) -> Intake:
+    intake = Intake(ScanStore(database_url), ocr=ocr)
     intake.register(SCANS / "spec.json")
     return intake
 
@@ -56,15 +56,73 @@ def test_pages_of_one_sheet_complete_it_in_any_order_across_uploads(intake: Inta
 
 def test_the_same_page_twice_is_kept_but_not_graded_again(intake: Intake) -> None:
     path = _page_file("st01", 0)
-    intake.receive(path)
+    first = intake.receive(path)
     before = intake.store.answers("fx-scan-1")
-    again = intake.receive(path)
+    rescanned = cv2.imencode(".png", cv2.imread(str(path), cv2.IMREAD_GRAYSCALE))[1].tobytes()
+    again = intake.receive(rescanned, name="again.png")  # other bytes, the same sheet page
     (page,) = again.pages
     assert page.status == "duplicate"
     assert "already accepted" in page.message
     assert intake.store.answers("fx-scan-1") == before
     name, data = intake.store.upload_of(page.page_id)
-    assert data == path.read_bytes() and name == path.name
+    assert data == rescanned and name == "again.png"
+    assert intake.store.upload_of(first.pages[0].page_id) == (path.name, path.read_bytes())
+
+
+def test_the_same_file_twice_is_one_upload(intake: Intake) -> None:
+    data = _page_file("st01", 0).read_bytes()
+    first = intake.accept(data, name="a.jpg")
+    second = intake.accept(data, name="b.jpg")
+    assert (second.upload_id, second.job_id, second.duplicate_of) == (first.upload_id, first.job_id, first.upload_id)
+    assert first.duplicate_of is None
+
+
+def test_processing_an_upload_twice_leaves_one_result(intake: Intake) -> None:
+    accepted = intake.accept(_page_file("st02", 0).read_bytes(), name="p.jpg")
+    once = intake.process(accepted.upload_id)
+    answers, reviews = intake.store.answers("fx-scan-1"), intake.store.reviews()
+    twice = intake.process(accepted.upload_id)  # e.g. a worker died before marking the job done
+    assert [p.page_id for p in twice.pages] == [p.page_id for p in once.pages]
+    assert [p.status for p in twice.pages] == ["read"]
+    assert intake.store.answers("fx-scan-1") == answers and intake.store.reviews() == reviews
+    assert len(intake.store.pages()) == 1
+
+
+def test_a_student_off_the_roster_is_kept_for_review_not_graded(database_url: str, ocr) -> None:
+    spec = json.loads((SCANS / "spec.json").read_text(encoding="utf-8"))
+    spec["students"] = [s for s in spec["students"] if s["id"] != "st03"]
+    intake = Intake(ScanStore(database_url), ocr=ocr)
+    intake.register(spec)
+    (page,) = intake.receive(_page_file("st03", 0)).pages
+    assert page.status == "not_on_roster" and "not on this class's roster" in page.message
+    assert intake.store.answers("fx-scan-1") == []
+    assert [p.page_id for p in intake.store.pages(status="not_on_roster")] == [page.page_id]
+
+
+def test_a_new_answer_key_is_a_new_version_and_grades_say_which(intake: Intake) -> None:
+    intake.receive(_page_file("st02", 0))
+    assert intake.spec_version("fx-scan-1") == 1
+    intake.register(SCANS / "spec.json")  # the same keys again: still version 1
+    assert intake.spec_version("fx-scan-1") == 1
+    spec = json.loads((SCANS / "spec.json").read_text(encoding="utf-8"))
+    key = spec["fields"][0]["key"]
+    key["correct"] = "D" if key["correct"] != "D" else "C"
+    intake.register(spec)
+    assert intake.spec_version("fx-scan-1") == 2
+    assert {a["spec_version"] for a in intake.store.answers("fx-scan-1")} == {1}
+    intake.receive(_page_file("st03", 0))
+    versions = {a["student_id"]: a["spec_version"] for a in intake.store.answers("fx-scan-1")}
+    assert versions == {"st02": 1, "st03": 2}
+
+
+def test_every_grade_change_is_in_the_history(intake: Intake) -> None:
+    intake.receive(_page_file("st01", 0))
+    item = intake.store.reviews(assignment_id="fx-scan-1")[0]
+    intake.resolve(item.review_id, "A", teacher="t-wang")
+    history = intake.store.grade_history("fx-scan-1", item.student_id, item.field_id)
+    assert [h["graded_by"] for h in history] == ["auto", "t-wang"]
+    assert history[0]["grade_status"] == "needs_review" and history[1]["value"] == "A"
+    assert history[1]["reason"] == f"review #{item.review_id} resolved by t-wang"
 
 
 def test_many_students_pages_mixed_in_one_file(intake: Intake, tmp_path: Path) -> None:
@@ -92,10 +150,10 @@ def test_unreadable_and_foreign_pages_are_kept_with_their_reason(intake: Intake)
     assert all("kept for a human" in r.pages[0].message for r in (junk, truncated, blank))
 
 
-def test_a_page_of_an_unknown_assignment_is_kept(tmp_path: Path, ocr) -> None:
+def test_a_page_of_an_unknown_assignment_is_kept(database_url: str, ocr) -> None:
     spec = json.loads((SCANS / "spec.json").read_text(encoding="utf-8"))
     spec["assignment_id"] = "another-hw"
-    intake = Intake(ScanStore(tmp_path / "store"), ocr=ocr)
+    intake = Intake(ScanStore(database_url), ocr=ocr)
     intake.register(spec)
     (page,) = intake.receive(_page_file("st05", 1)).pages
     assert page.status == "unknown_assignment"
@@ -122,10 +180,9 @@ def test_a_teacher_resolves_the_review_queue(intake: Intake) -> None:
         intake.resolve(item.review_id, "B", teacher="t-wang")
 
 
-def test_an_assignment_registered_by_another_process_is_found(tmp_path: Path, ocr) -> None:
-    store_dir = tmp_path / "store"
-    station = Intake(ScanStore(store_dir), ocr=ocr)
+def test_an_assignment_registered_by_another_process_is_found(database_url: str, ocr) -> None:
+    station = Intake(ScanStore(database_url), ocr=ocr)
     assert not station.knows("fx-scan-1")
-    Intake(ScanStore(store_dir), ocr=ocr).register(SCANS / "spec.json")  # e.g. another API worker
+    Intake(ScanStore(database_url), ocr=ocr).register(SCANS / "spec.json")  # e.g. another API worker
     (page,) = station.receive(_page_file("st07", 0)).pages
     assert page.status == "read" and station.knows("fx-scan-1")

@@ -1,0 +1,181 @@
+"""The loop's verbs in one place: the API, the CLI, the workers and the demo all call these.
+
+:class:`HomeworkService` holds one database and hands out each school's pieces (its scan intake,
+its ledger). Its verbs are the loop's actions::
+
+    accept_upload   keep a file and queue its job (one transaction; nothing is read)
+    process_job     read, grade and store a claimed job's pages (idempotent; a Celery task can call it)
+    run_next_job    claim the oldest job, process it, mark it done or failed
+    upload_status   an upload, its job and every page's outcome
+    resolve         a teacher's reading of a flagged answer
+    assign_targeted stage 4: each student's (or each tier's) next set, checked against the 双减 cap
+                    under the school's ledger lock, recorded, and its answer sheets registered
+    history         a school's graded answers as a response log (for mastery)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from homework._errors import NotFoundError
+from homework._intake import Accepted, Intake, PageOutcome, UploadReport
+from homework.storage import (
+    DEFAULT_SCHOOL,
+    Job,
+    JobQueue,
+    KeyStore,
+    LedgerStore,
+    ScanStore,
+    StoredPage,
+    ensure_school,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    """An upload as a station or a teacher follows it: its job and each page's outcome so far."""
+
+    upload_id: int
+    name: str
+    size: int
+    station: str | None
+    received_at: float
+    job: dict[str, Any]
+    pages: tuple[StoredPage, ...]
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One job a worker ran: its report, or the error that failed it (its pages stay as stored)."""
+
+    job: Job
+    report: UploadReport | None
+    error: str | None
+
+
+class HomeworkService:
+    """The loop's actions over one database (see the module docstring). Thread-safe.
+
+    ``ocr`` is the OCR backend (or its name) every school's intake reads handwriting with.
+    """
+
+    def __init__(self, engine: Engine, *, ocr: Any = "rapidocr") -> None:
+        from scanning import get_backend
+
+        self.engine = engine
+        self.jobs = JobQueue(engine)
+        self.keys = KeyStore(engine)
+        self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr
+        self._intakes: dict[str, Intake] = {}
+        self._lock = threading.Lock()
+
+    def intake(self, school: str = DEFAULT_SCHOOL) -> Intake:
+        """The scan intake of one school (made once, then shared)."""
+        with self._lock:
+            if school not in self._intakes:
+                ensure_school(self.engine, school)
+                self._intakes[school] = Intake(ScanStore(self.engine, school=school), ocr=self._ocr)
+            return self._intakes[school]
+
+    def ledger(self, school: str = DEFAULT_SCHOOL) -> LedgerStore:
+        """The 双减 ledger of one school."""
+        return LedgerStore(self.engine, school)
+
+    # -- scans ---------------------------------------------------------------------------------
+
+    def accept_upload(self, school: str, data: bytes, *, name: str, station: str | None = None) -> Accepted:
+        """Keep a file and queue its job; the same bytes twice return the first upload."""
+        return self.intake(school).accept(data, name=name, station=station)
+
+    def process_job(self, job: Job, *, worker: str, lease: float = 60.0,
+                    progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:
+        """Read and store every page of a claimed job's upload, renewing the lease page by page."""
+        def each_page(page: PageOutcome) -> None:
+            self.jobs.renew(job, worker, lease=lease)
+            if progress is not None:
+                progress(page)
+
+        return self.intake(job.school_id).process(job.upload_id, progress=each_page)
+
+    def run_next_job(self, worker: str, *, lease: float = 60.0,
+                     progress: Callable[[PageOutcome], None] | None = None) -> JobRun | None:
+        """Claim the oldest claimable job, process it and record the outcome; ``None`` if there was none."""
+        job = self.jobs.claim(worker, lease=lease)
+        if job is None:
+            return None
+        try:
+            report = self.process_job(job, worker=worker, lease=lease, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, the upload is kept
+            log.exception("job %d (upload %d) failed", job.job_id, job.upload_id)
+            error = f"{type(exc).__name__}: {exc}"
+            self.jobs.finish(job.job_id, worker=worker, error=error)
+            return JobRun(job, None, error)
+        self.jobs.finish(job.job_id, worker=worker)
+        return JobRun(job, report, None)
+
+    def upload_status(self, school: str, upload_id: int) -> UploadStatus:
+        """An upload of this school with its job and pages; :class:`NotFoundError` otherwise."""
+        store = self.intake(school).store
+        upload = store.upload(upload_id)
+        if upload is None:
+            raise NotFoundError(f"no upload {upload_id}")
+        job = self.job_status(school, self.jobs.job_of_upload(school, upload_id))
+        return UploadStatus(upload_id, upload["name"], upload["size"], upload["station"], upload["received_at"],
+                            job, tuple(store.pages(upload_id=upload_id)))
+
+    def job_status(self, school: str, job_id: int) -> dict[str, Any]:
+        """One job of this school; :class:`NotFoundError` otherwise."""
+        job = self.jobs.job(school, job_id)
+        if job is None:
+            raise NotFoundError(f"no job {job_id}")
+        return job
+
+    # -- the teacher's side --------------------------------------------------------------------
+
+    def resolve(self, school: str, review_id: int, value: str, *, teacher: str) -> dict[str, Any]:
+        """Grade a flagged answer with the teacher's reading; :class:`NotFoundError` for an unknown item."""
+        try:
+            return self.intake(school).resolve(review_id, value, teacher=teacher)
+        except KeyError as exc:
+            raise NotFoundError(f"no review item {review_id}") from exc
+
+    def history(self, school: str, bank: Any, students: Sequence[str] | None = None) -> Any:
+        """The school's graded answers (or these students') as a response log over ``bank``'s items."""
+        from homework._targeting import history_from_answers
+
+        return history_from_answers(self.intake(school).store.answers(students=students), bank)
+
+    def assign_targeted(self, school: str, bank: Any, model: Any, students: Sequence[str], *, scope: Any,
+                        day: dt.date, history: Any, tiers: bool = False) -> Any:
+        """Stage 4 under the school's ledger lock: pick, check the cap, record, register the sheets.
+
+        Returns :class:`~homework.TargetedHomework` (or :class:`~homework.TieredHomework` with ``tiers``).
+        Nothing is recorded when any step fails.
+        """
+        from homework._printing import sheet_spec
+        from homework._targeting import targeted_homework, tiered_homework
+        from homework._taxonomy import taxonomy_graph
+
+        intake = self.intake(school)
+        with self.ledger(school).assigning(day) as (ledger, db):
+            common: dict[str, Any] = {"scope": scope, "day": day, "history": history, "graph": taxonomy_graph(),
+                                      "ledger": ledger}
+            result: Any
+            if tiers:
+                result = tiered_homework(bank, model, list(students), **common)
+                sheets = [(a, result.students(t)) for t, a in result.assignments.items()]
+            else:
+                result = targeted_homework(bank, model, list(students), **common)
+                sheets = [(a, [s]) for s, a in result.assignments.items()]
+            for assignment, members in sheets:
+                intake.register(sheet_spec(bank, assignment, [(s, s) for s in members]), db=db)
+        return result

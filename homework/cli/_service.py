@@ -1,0 +1,102 @@
+"""``homework worker`` and ``homework db upgrade``: the service's processes that need no HTTP."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from homework.cli._app import app
+
+db_app = typer.Typer(name="db", help="The store's database: migrations.", no_args_is_help=True)
+app.add_typer(db_app)
+
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", envvar="HOMEWORK_DATABASE_URL",
+    help="The store, e.g. postgresql+psycopg://user@host/homework (default: the SQLite file in --data-dir).")]
+DataDir = Annotated[Path, typer.Option("--data-dir", envvar="HOMEWORK_DATA_DIR",
+                                       help="Folder of the default SQLite store.")]
+
+
+def store_url(database_url: str | None, data_dir: Path) -> str:
+    from homework.storage import sqlite_url
+
+    return database_url or sqlite_url(data_dir)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None, data_dir: DataDir = Path("homework-data")) -> None:
+    """Run the store's migrations up to the newest schema (the server does this when it starts)."""
+    from homework import StoreError
+    from homework.storage import current_revision, open_engine
+
+    try:
+        engine = open_engine(store_url(database_url, data_dir))
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{engine.url.render_as_string(hide_password=True)}: schema at revision {current_revision(engine)}")
+
+
+@app.command("worker")
+def worker(
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = Path("homework-data"),
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Job-taking threads in this process.")] = 1,
+    ocr: Annotated[str, typer.Option(help="OCR backend for writing boxes: rapidocr or paddleocr.")] = "rapidocr",
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when the queue is empty.")] = False,
+) -> None:
+    """Take scan jobs from the store and read them, until stopped (Ctrl-C) or, with --until-idle, done."""
+    from homework import HomeworkService, StoreError, Worker
+    from homework._worker import worker_name
+    from homework.storage import open_engine
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        service = HomeworkService(open_engine(store_url(database_url, data_dir)), ocr=ocr)
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    workers = [Worker(service, name=worker_name(i)) for i in range(threads)]
+    if until_idle:
+        done = sum(w.run(until_idle=True) for w in workers)
+        typer.echo(f"{done} job(s) processed; the queue is empty")
+        return
+    for w in workers:
+        w.start()
+    typer.echo(f"{threads} worker thread(s) taking jobs from {service.engine.url.render_as_string(hide_password=True)}")
+    try:
+        for w in workers:
+            while not w.wait(1.0):
+                pass
+    except KeyboardInterrupt:
+        for w in workers:
+            w.stop()
+
+
+keys_app = typer.Typer(name="keys", help="API keys: each has a school and a role; stored hashed.", no_args_is_help=True)
+app.add_typer(keys_app)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="station, teacher, school_admin or district_admin.")],
+    school: Annotated[str | None, typer.Option(help="The key's school (none for district_admin).")] = None,
+    teacher: Annotated[str | None, typer.Option(help="The teacher a teacher key signs as.")] = None,
+    label: Annotated[str, typer.Option(help="A note: which station, whose laptop.")] = "",
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = Path("homework-data"),
+) -> None:
+    """Make an API key and print it once (only its hash is kept)."""
+    from homework import HomeworkError
+    from homework.storage import KeyStore, open_engine
+
+    try:
+        key = KeyStore(open_engine(store_url(database_url, data_dir))).create(role, school=school, teacher=teacher,
+                                                                              label=label)
+    except HomeworkError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(key)

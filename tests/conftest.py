@@ -1,0 +1,59 @@
+"""Fixtures shared by the tests: the store on both engines.
+
+``database_url`` runs a test once on SQLite and once on PostgreSQL. PostgreSQL comes from
+``HOMEWORK_TEST_POSTGRES_URL`` (``make test`` starts a server and sets it); without it, outside
+CI, one server is started for the session the same way; under ``CI=true`` its absence is an error,
+so the PostgreSQL half can never be skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from postgres_server import URL_VARIABLE, running
+
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server's ``postgres`` database (superuser)."""
+    url = os.environ.get(URL_VARIABLE)
+    if url:
+        yield url
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{URL_VARIABLE} is not set under CI=true: run the tests with `make test`, which starts "
+                    "PostgreSQL (tests/postgres_server.py) and sets it")
+    with running() as started:
+        yield started
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each engine: an SQLite file in ``tmp_path``, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'homework.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    yield from _postgres_database(server)
+
+
+def _postgres_database(server: str) -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as db:
+            db.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as db:
+            db.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
