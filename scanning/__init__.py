@@ -42,7 +42,16 @@ from scanning._grading import (
     parse_number,
 )
 from scanning._ink import InkCrop, StackedFraction, find_ink, split_stacked_fraction
-from scanning._keys import AnswerKey, ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey, parse_key
+from scanning._keys import (
+    AnswerKey,
+    ChoiceKey,
+    ExpressionKey,
+    NumberKey,
+    ScoreKey,
+    TextKey,
+    TrueFalseKey,
+    parse_key,
+)
 from scanning._layout import layout_pages, student_pages
 from scanning._load import MAX_PIXELS, PageImage, SourceRef, count_pages, iter_pages, load_pages
 from scanning._ocr import (
@@ -154,6 +163,7 @@ __all__ = [
     "Answer",
     "AnswerKey",
     "ChoiceKey",
+    "ExpressionKey",
     "Grade",
     "GradingPolicy",
     "NumberKey",

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
-from scanning._keys import ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
+from scanning._keys import AnyKey, ChoiceKey, ExpressionKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
+from scanning._numerals import NUMERAL_CHARS, UNITS, chinese_number, convert
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ _NUMBER_RE = re.compile(
       | (?P<whole>\d+)\s*(?:又|\s)\s*(?P<mn>\d+)\s*/\s*(?P<md>\d+)
       | (?P<num>{_NUM})\s*/\s*(?P<den>{_NUM})
       | (?P<plain>{_NUM})
-    )\s*(?P<pct>%)?\s*(?P<unit>[^\d\s.,/%+-][^\d]*)?$""",
+    )\s*(?P<pct>%)?\s*(?P<unit>[^\d\s.,/%+-][^\d]*?[23]?)?$""",
     re.VERBOSE,
 )
 
@@ -122,8 +123,10 @@ def parse_number(text: str) -> ParsedNumber | None:
     (True, True, True)
     """
     m = _NUMBER_RE.match(canonical(text))
-    if m is None:
-        return None
+    if m is None or m.group("unit") and all(ch in NUMERAL_CHARS for ch in m.group("unit")):
+        chinese = _parse_chinese(canonical(text))
+        if chinese is not None or m is None:  # "3万" is 30000, "120分" 120 minutes (or cents)
+            return chinese
     g = m.groupdict()
     if g["grouped"]:
         value = float(g["grouped"].replace(g["sep"], ""))
@@ -141,6 +144,19 @@ def parse_number(text: str) -> ParsedNumber | None:
         value = -value
     unit = ((g["pre"] or "") + (g["unit"] or "")).strip()
     return ParsedNumber(value=value, unit=unit, percent=bool(g["pct"]))
+
+
+def _parse_chinese(text: str) -> ParsedNumber | None:
+    """A number in Chinese numerals, perhaps with a unit after it (三百五十, 三点五千克, 二分之一)."""
+    unit = ""
+    for candidate in sorted(UNITS, key=len, reverse=True):
+        if text.casefold().endswith(candidate) and len(text) > len(candidate):
+            unit, text = text[len(text) - len(candidate) :], text[: len(text) - len(candidate)]
+            break
+    value = chinese_number(text.strip())
+    if value is None and unit:  # the "unit" was part of the numeral (三千 is not 三 and 千)
+        return None
+    return None if value is None else ParsedNumber(value=value, unit=unit.strip())
 
 
 def normalize_text(text: str, key: TextKey) -> str:
@@ -206,6 +222,20 @@ class GradingPolicy:
     wrong_min_confidence: dict[str, float] = field(default_factory=lambda: {"number": 0.5, "text": 0.5})
     wrong_max_key_probability: float = 0.02
     guard_distance: int = 1
+    near_miss_min_confidence: float = 0.95
+    near_miss_max_key_probability: float = 0.001
+
+    def clear_near_miss(self, reading: Any) -> bool:
+        """A reading one slip from the key that is still trusted as wrong: the ink explains it
+        (``unambiguous``: every glyph confident, one character per mark), it is read with at least
+        ``near_miss_min_confidence`` and the key is all but ruled out."""
+        key_p = getattr(reading, "key_probability", None)
+        return (
+            bool(getattr(reading, "unambiguous", False))
+            and key_p is not None
+            and key_p <= self.near_miss_max_key_probability
+            and float(reading.confidence) >= self.near_miss_min_confidence
+        )
 
     def threshold(self, kind: str) -> float:
         """The confidence needed for ``kind`` (0.9 for a kind it does not name)."""
@@ -215,7 +245,7 @@ class GradingPolicy:
 DEFAULT_POLICY = GradingPolicy()
 
 
-def key_spellings(key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey) -> list[str]:
+def key_spellings(key: AnyKey) -> list[str]:
     """The strings a right answer is usually written as, to verify under the recognizer.
 
     >>> key_spellings(NumberKey(values=["3/4"]))
@@ -233,12 +263,24 @@ def key_spellings(key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey
             out += [f"{v * 100:g}%" for v in key.values]
         out += [s + unit for unit in key.units for s in key.spellings]
         return list(dict.fromkeys(out))
+    if isinstance(key, ExpressionKey):
+        return list(dict.fromkeys([key.answer, *key.spellings, *_bare_forms(key)]))
     if isinstance(key, TextKey):
         out = []
         for text in key.accepted:
             out.extend([text, text.casefold()] if not key.case_sensitive else [text])
         return list(dict.fromkeys(out))
     return []
+
+
+def _bare_forms(key: ExpressionKey) -> list[str]:
+    """The value a solution or statement key accepts alone (``x=3.5`` -> 3.5), in its usual forms."""
+    if not key.bare_value:
+        return []
+    from scanning._expressions import bare_value
+
+    value = bare_value(key.answer)
+    return [] if value is None else number_forms(value)
 
 
 def number_forms(value: float) -> list[str]:
@@ -264,7 +306,7 @@ def number_forms(value: float) -> list[str]:
 
 
 def grade(
-    key: ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey,
+    key: AnyKey,
     reading: Any,
     policy: GradingPolicy = DEFAULT_POLICY,
 ) -> Grade:
@@ -290,6 +332,9 @@ def grade(
     if key_p is not None and key_p >= policy.min_key_probability.get(key.kind, 0.9):
         return Grade(points, points, True, "graded", f"verified as the key (p={key_p:.3f})")
     confidence, threshold = float(reading.confidence), policy.threshold(key.kind)
+    note = getattr(reading, "note", "") or (getattr(reading, "reason", "") if _handwritten(reading) else "")
+    if note and confidence < threshold:
+        return _review(points, note)
     if _is_blank(reading.value) and key.kind != "score":
         if confidence < threshold:
             return _review(points, f"confidence {confidence:.2f} < {threshold:.2f} that the box is blank")
@@ -323,15 +368,19 @@ def _verified_wrong(key: Any, reading: Any, policy: GradingPolicy) -> bool:
 def _check_slip(key: Any, reading: Any, policy: GradingPolicy) -> Grade | None:
     """Review instead of "wrong" when the key is still plausible or one reader's slip away."""
     if not (
-        _handwritten(reading) and isinstance(key, NumberKey | TextKey) and isinstance(reading.value, str)
+        _handwritten(reading)
+        and isinstance(key, NumberKey | TextKey | ExpressionKey)
+        and isinstance(reading.value, str)
     ):
         return None
     if isinstance(key, NumberKey) and parse_number(reading.value) is None:
         return _review(key.points, f"{reading.value!r} does not read as a number")  # a misread, likely
+    if isinstance(key, ExpressionKey) and not _parses(reading.value):
+        return _review(key.points, f"{reading.value!r} does not read as an expression")
     key_p = getattr(reading, "key_probability", None)
     if key_p is not None and key_p > 1.0 - policy.threshold(key.kind):
         return _review(key.points, f"the key is still plausible (p={key_p:.3f})")
-    if _near_key(key, reading.value, policy.guard_distance):
+    if _near_key(key, reading.value, policy.guard_distance) and not policy.clear_near_miss(reading):
         return _review(key.points, f"{reading.value!r} is one slip of the reader away from the key")
     return None
 
@@ -346,7 +395,17 @@ def _squash(text: str) -> str:
     return canonical(text).replace("/", "1").replace(".", "").replace("-", "").replace(" ", "")
 
 
-def _near_key(key: NumberKey | TextKey, value: str, distance: int) -> bool:
+def _parses(text: str) -> bool:
+    from scanning._expressions import MathSyntaxError, parse_math
+
+    try:
+        parse_math(text)
+    except MathSyntaxError:
+        return False
+    return True
+
+
+def _near_key(key: NumberKey | TextKey | ExpressionKey, value: str, distance: int) -> bool:
     """Whether ``value`` is within ``distance`` edits of a key spelling.
 
     Numbers are compared once '.', '-' and spaces are dropped and '/' is read as '1' (marks a
@@ -358,7 +417,7 @@ def _near_key(key: NumberKey | TextKey, value: str, distance: int) -> bool:
     >>> _near_key(NumberKey(values=["9/4"]), "914", 0)
     True
     """
-    if isinstance(key, NumberKey):
+    if isinstance(key, NumberKey | ExpressionKey):
         said, spellings = _squash(value), [_squash(s) for s in key_spellings(key)]
     else:
         said, spellings = normalize_text(value, key), [normalize_text(s, key) for s in key.accepted]
@@ -467,10 +526,12 @@ def _score_number(key: NumberKey, value: Any) -> tuple[float, str]:
     shown = str(value).strip()
     if parsed.percent and not key.percent:
         return 0.0, f"{shown}: a percentage, the key wants a plain number"
-    unit_ok = _unit_accepted(key, parsed.unit)
-    if not unit_ok:
-        return 0.0, f"{shown}: unit {parsed.unit or 'missing'} not accepted"
     number = parsed.value / 100 if parsed.percent else parsed.value
+    if not _unit_accepted(key, parsed.unit):
+        converted = _converted(key, number, parsed.unit)
+        if converted is None:
+            return 0.0, f"{shown}: unit {parsed.unit or 'missing'} not accepted"
+        number, shown = converted, f"{shown} = {converted:g}{key.units[0]}"
     for target in key.values:
         tol = max(key.abs_tol, key.rel_tol * abs(target), 1e-9 * max(1.0, abs(target)))
         if abs(number - target) <= tol:
@@ -483,6 +544,26 @@ def _unit_accepted(key: NumberKey, unit: str) -> bool:
         return not key.unit_required
     wanted = {canonical(u).casefold() for u in key.units}
     return canonical(unit).casefold() in wanted
+
+
+def _converted(key: NumberKey, number: float, unit: str) -> float | None:
+    """``number`` ``unit`` in the key's first unit, when the key allows conversion and they compare."""
+    if not key.convert_units or not unit or not key.units:
+        return None
+    return convert(number, canonical(unit), canonical(key.units[0]))
+
+
+def _score_expression(key: ExpressionKey, value: Any) -> tuple[float, str]:
+    from scanning._expressions import MathSyntaxError, judge
+
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise _Unreadable("blank answer")
+    try:
+        right, reason = judge(key.answer, text, bare_value=key.bare_value, simplified=key.simplified)
+    except MathSyntaxError:
+        return 0.0, f"{text!r} is not an expression"
+    return (key.points if right else 0.0), reason
 
 
 def _score_text(key: TextKey, value: Any) -> tuple[float, str]:
@@ -510,5 +591,6 @@ _SCORERS: dict[str, Any] = {
     "true_false": _score_true_false,
     "number": _score_number,
     "text": _score_text,
+    "expression": _score_expression,
     "score": _score_points,
 }

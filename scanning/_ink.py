@@ -208,6 +208,53 @@ def split_stacked_fraction(image: np.ndarray) -> StackedFraction | None:
     return None
 
 
+def longest_runs(mask: np.ndarray) -> np.ndarray:
+    """Each row's longest horizontal run of ink, in pixels.
+
+    >>> longest_runs(np.array([[0, 1, 1, 0, 1], [1, 1, 1, 1, 0]], np.uint8)).tolist()
+    [2, 4]
+    """
+    padded = np.pad(mask.astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(padded, axis=1)
+    out = np.zeros(mask.shape[0], np.int64)
+    for row in np.flatnonzero(mask.any(axis=1)):
+        starts, ends = np.flatnonzero(edges[row] == 1), np.flatnonzero(edges[row] == -1)
+        out[row] = int((ends - starts).max())
+    return out
+
+
+def looks_stacked(image: np.ndarray) -> bool:
+    """Whether a clean ink crop is laid out as a fraction (a flat stroke spanning the writing, with
+    writing above and below it at least a third as wide), even when its rows cannot be separated.
+
+    A 4's, a crossed 7's or a +'s stem under the flat stroke is narrower; a 2's or a 5's flat
+    stroke has nothing below or above it.
+    """
+    mask = (image < 200).astype(np.uint8)
+    if mask.sum() < 12:
+        return False
+    x0, y0, x1, y1 = _bounds(mask)
+    height, runs = y1 - y0, longest_runs(mask)
+    widest = int(runs.max())
+    if widest < 0.6 * (x1 - x0) or widest < 6:
+        return False
+    band = np.flatnonzero(runs >= 0.75 * widest)
+    top_row, bottom_row = int(band[0]), int(band[-1]) + 1
+    if bottom_row - top_row > max(4, 0.2 * height):
+        return False
+    cols = np.flatnonzero(mask[top_row:bottom_row].any(axis=0))
+    centre = (cols[0] + cols[-1] + 1) / 2
+    for part in (mask[y0:top_row], mask[bottom_row:y1]):
+        if part.sum() < 6:
+            return False
+        px0, py0, px1, py1 = _bounds(part)
+        if py1 - py0 < 0.2 * height or px1 - px0 < 0.35 * widest:
+            return False
+        if abs((px0 + px1) / 2 - centre) > 0.2 * widest:
+            return False  # a fraction's rows stand centred on its bar; a 4's stem stands to the right
+    return True
+
+
 def _rows_around(
     image: np.ndarray, mask: np.ndarray, bar_mask: np.ndarray, bar: tuple[int, ...], ink_height: int
 ) -> StackedFraction | None:

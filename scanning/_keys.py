@@ -1,6 +1,6 @@
 """Answer keys: what a field's right answer is, as validated data (pydantic, it comes from outside).
 
-A sheet spec carries each field's key as a plain dict; :func:`parse_key` turns it into one of five
+A sheet spec carries each field's key as a plain dict; :func:`parse_key` turns it into one of six
 models, told apart by ``kind``::
 
     kind          model          answer                                    credit
@@ -9,6 +9,7 @@ models, told apart by ``kind``::
     "true_false"  TrueFalseKey   True / False                              all or nothing
     "number"      NumberKey      value(s), tolerance, units, percent       all or nothing
     "text"        TextKey        accepted variants, normalisation options  all or nothing
+    "expression"  ExpressionKey  expression / equation / inequality        all or nothing (sympy)
     "score"       ScoreKey       none: the teacher bubbles the points      the points read
 
 >>> key = parse_key({"kind": "choice", "correct": ["B", "D"], "multiple": True})
@@ -105,6 +106,10 @@ class NumberKey(_Key):
     ``max(abs_tol, rel_tol * |value|)`` of one value (plus a hair for floating point).
     ``units``: units accepted after the number ("cm", "厘米"); with ``unit_required`` a bare number is
     wrong. ``percent``: whether "75%" may stand for 0.75 (otherwise a percent sign makes it wrong).
+    ``convert_units``: an answer in another unit of the same quantity is converted to the first of
+    ``units`` (key 8 cm: "80mm" and "0.8分米" are right; key 6 元: "60角" is right).
+    Chinese numerals are numbers (三百五十 = 350, 二分之一 = 1/2); a value given in Chinese numerals
+    (or ``chinese: true``) also adds its Chinese spelling, and a reader may then read those characters.
 
     >>> key = NumberKey(values=["1 1/2", 2])
     >>> key.values, key.spellings
@@ -119,6 +124,8 @@ class NumberKey(_Key):
     units: tuple[str, ...] = ()
     unit_required: bool = False
     percent: bool = False
+    convert_units: bool = False
+    chinese: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -130,6 +137,7 @@ class NumberKey(_Key):
         raw = data.get("values", [raw] if raw is not None else [])
         raw = [raw] if isinstance(raw, str | int | float) else list(raw)
         from scanning._grading import number_forms, parse_number
+        from scanning._numerals import has_chinese_numeral, to_chinese
 
         values, spellings = [], list(data.get("spellings", ()))
         for item in raw:
@@ -143,8 +151,12 @@ class NumberKey(_Key):
                 values.append(float(item))
             else:
                 raise ValueError(f"a key value must be a number or a string, got {item!r}")
+        if any(isinstance(item, str) and has_chinese_numeral(item) for item in raw):
+            data["chinese"] = True
         for value in values:
             spellings.extend(number_forms(value))
+            if data.get("chinese") and to_chinese(value):
+                spellings.append(str(to_chinese(value)))
         data["values"] = tuple(values)
         data["spellings"] = tuple(dict.fromkeys(spellings))
         return data
@@ -184,6 +196,43 @@ class TextKey(_Key):
         return value
 
 
+class ExpressionKey(_Key):
+    """An expression, equation or inequality, graded by symbolic equivalence (sympy), not by string.
+
+    ``answer``: the right answer as a pupil writes it (``2x+3``, ``x=3.5``, ``a≥2``, ``15÷5=3``;
+    ×, ÷, ≥, ≤ and full-width forms are fine). What is right beside it, by its shape
+    (:mod:`scanning._expressions` has the rules): an expression accepts any equal one, in any
+    order, unsimplified too unless ``simplified``; a solution ``x=3.5`` accepts ``x=7/2``,
+    ``3.5=x`` and, with ``bare_value``, ``3.5`` alone; ``15÷5=3`` accepts the same statement in
+    another order and, with ``bare_value``, the result ``3``; an inequality accepts the same
+    solution set (``2≤a``). ``spellings``: further forms a reader should verify.
+
+    >>> ExpressionKey(answer="x=3.5").bare_value
+    True
+    >>> parse_key({"kind": "expression", "answer": "x==3"})
+    Traceback (most recent call last):
+    ...
+    scanning._errors.SpecError: invalid answer key: expression.answer: Value error, more than one relation in 'x==3'
+    """
+
+    kind: Literal["expression"] = "expression"
+    answer: str = Field(min_length=1, max_length=80)
+    bare_value: bool = True
+    simplified: bool = False
+    spellings: tuple[str, ...] = ()
+
+    @field_validator("answer")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        from scanning._expressions import MathSyntaxError, parse_math
+
+        try:
+            parse_math(value)
+        except MathSyntaxError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+
 class ScoreKey(BaseModel):
     """A teacher-scored (subjective) item: the teacher bubbles the points awarded, up to ``max_points``."""
 
@@ -199,13 +248,14 @@ class ScoreKey(BaseModel):
 
 
 AnswerKey = Annotated[
-    ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey,
+    ChoiceKey | TrueFalseKey | NumberKey | TextKey | ExpressionKey | ScoreKey,
     Field(discriminator="kind"),
 ]
-_ADAPTER: TypeAdapter[ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey] = TypeAdapter(AnswerKey)
+AnyKey = ChoiceKey | TrueFalseKey | NumberKey | TextKey | ExpressionKey | ScoreKey
+_ADAPTER: TypeAdapter[AnyKey] = TypeAdapter(AnswerKey)
 
 
-def parse_key(data: dict[str, object]) -> ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey:
+def parse_key(data: dict[str, object]) -> AnyKey:
     """Validate a key given as a dict (from a sheet spec) into its model; raise :class:`SpecError`.
 
     >>> parse_key({"kind": "true_false", "answer": False})

@@ -72,7 +72,7 @@ SLOTS = 3  # column slots across the page
 GAP_X = 5.0
 GAP_Y = 3.5
 HEADER_BOTTOM = MARKER_INSET_MM + 22.0 + 8.0  # below the QR code and the header lines
-BOX_SIZES = {"number": (40.0, 14.0), "text": (56.0, 14.0)}
+BOX_SIZES = {"number": (40.0, 14.0), "text": (56.0, 14.0), "expression": (56.0, 14.0)}
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,9 @@ import numpy as np
 from scanning._ctc import best_path, restrict, string_probability
 from scanning._errors import OCRBackendError
 from scanning._grading import key_spellings
-from scanning._ink import as_gray, find_ink, split_stacked_fraction
-from scanning._keys import ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
+from scanning._ink import as_gray, find_ink, looks_stacked, split_stacked_fraction
+from scanning._keys import AnyKey, ExpressionKey, NumberKey
+from scanning._numerals import NUMERAL_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,12 @@ class TextReading:
     spellings; ``confidence``: the recognizer's probability of ``text`` (for a blank box: how sure the box is
     empty); ``char_confidences``: each character's peak probability; ``key_probability``: the
     probability that the writing is one of the answer key's spellings (None: not verified);
-    ``box``: the ink's ``(x, y, w, h)`` in the crop given (None for a line read as given).
+    ``box``: the ink's ``(x, y, w, h)`` in the crop given (None for a line read as given);
+    ``unambiguous``: the ink explains the reading: every character read with at least
+    ``CLEAR_CHAR`` probability and as many characters as separate marks (see :func:`glyph_count`),
+    so a reading that differs from the key by one character is a near miss, not a misread;
+    ``note``: why an unread box was not read, for the teacher ("two rows of writing, but no
+    fraction bar was found"; "" when there is nothing to say).
     """
 
     text: str
@@ -59,6 +65,8 @@ class TextReading:
     blank: bool = False
     key_probability: float | None = None
     box: tuple[int, int, int, int] | None = None
+    unambiguous: bool = False
+    note: str = ""
 
     @property
     def value(self) -> str:
@@ -238,13 +246,22 @@ def get_backend(name: str = "rapidocr", **options: Any) -> OCRBackend:
     raise OCRBackendError(f"unknown OCR backend {name!r}; choose one of {', '.join(BACKENDS)}")
 
 
-AnyKey = ChoiceKey | TrueFalseKey | NumberKey | TextKey | ScoreKey
+MATH = NUMERIC + "+×÷=<>≥≤()"
+"""Besides its letters, what an expression answer may use."""
 
 
 def charset_for(key: AnyKey | None) -> str | None:
-    """The characters a field's answer may use: numeric for a number without units, else all."""
+    """The characters a field's answer may use: numeric for a number without units (plus the
+    Chinese numerals when the key is written in them), math and the key's letters for an
+    expression, else all.
+
+    >>> charset_for(ExpressionKey(answer="2x+3"))
+    '0123456789-./+×÷=<>≥≤()x'
+    """
     if isinstance(key, NumberKey) and not key.units:
-        return NUMERIC + ("%" if key.percent else "")
+        return NUMERIC + ("%" if key.percent else "") + (NUMERAL_CHARS if key.chinese else "")
+    if isinstance(key, ExpressionKey):
+        return MATH + "".join(sorted({ch for ch in key.answer if ch.isascii() and ch.isalpha()}))
     return None
 
 
@@ -267,10 +284,18 @@ def read_answer(
     if ink.blank or ink.image is None:
         return TextReading("", ink.confidence, blank=True, key_probability=0.0 if key else None, box=None)
     candidates = key_spellings(key) if key is not None else []
-    # only a numeric field looks for a stacked fraction: many hanzi have a long flat stroke too
-    stacked = split_stacked_fraction(ink.image) if charset is not None and "/" in charset else None
+    # only a numeric field looks for a stacked fraction: many hanzi (二, 三) and '=' have flat strokes too
+    numeric = key is None or isinstance(key, NumberKey) and not key.chinese
+    fraction_field = numeric and charset is not None and "/" in charset
+    stacked = split_stacked_fraction(ink.image) if fraction_field else None
     if stacked is not None:
         reading = _read_stacked(backend, stacked, candidates)
+        whole = [c for c in candidates if "/" not in c]
+        if whole:  # a key with a whole-number spelling: was the "fraction" one glyph (a 9, a 7)?
+            reading = _unless_one_line(backend, ink.image, charset, whole, reading)
+    elif fraction_field and two_rows(ink.image):
+        # never read two rows as one line (a stacked 1/6 reads as "6"): a teacher reads it
+        return TextReading("", 0.0, box=ink.box, note="two rows of writing, but no fraction bar was found")
     else:
         reading = backend.read(ink.image, charset, candidates)
         if 2 * len(reading.text) <= glyph_count(ink.image):  # "111" read as "1": half the ink unread
@@ -281,14 +306,62 @@ def read_answer(
                 False,
                 reading.key_probability,
             )
-    if not reading.text.strip("/-"):
+    note = ""
+    if stacked is None and fraction_field and "/" not in reading.text and looks_stacked(ink.image):
+        # laid out as a fraction the splitter could not cut: its one-line reading may verify the
+        # key (a 4's crossbar looks like a bar), but it is never trusted to say "wrong"
+        reading = TextReading(reading.text, 0.0, reading.char_confidences, key_probability=reading.key_probability)
+        note = "laid out as a stacked fraction, but its numerator and denominator could not be cut apart"
+    elif not reading.text.strip("/-"):
         # ink the recognizer cannot read is not a blank answer: never let it grade as "no answer"
         reading = TextReading(
             reading.text, 0.0, reading.char_confidences, key_probability=reading.key_probability
         )
+        note = "writing the recognizer cannot read"
+    clear = reading.unambiguous if stacked is not None else _explained(reading, ink.image)
     return TextReading(
-        reading.text, reading.confidence, reading.char_confidences, False, reading.key_probability, ink.box
+        reading.text,
+        reading.confidence,
+        reading.char_confidences,
+        False,
+        reading.key_probability,
+        ink.box,
+        clear,
+        note,
     )
+
+
+def two_rows(image: np.ndarray) -> bool:
+    """Whether a clean ink crop holds two rows of writing, one above the other, with a clear gap.
+
+    >>> crop = np.full((60, 30), 255, np.uint8)
+    >>> crop[5:25, 10:20] = 0
+    >>> two_rows(crop), (crop.__setitem__((slice(35, 55), slice(10, 20)), 0), two_rows(crop))[1]
+    (False, True)
+    """
+    rows = np.flatnonzero((image < 160).sum(axis=1) >= 2)
+    if rows.size < 4:
+        return False
+    height = rows[-1] - rows[0] + 1
+    gaps = np.flatnonzero(np.diff(rows) > 1)
+    for g in gaps:
+        above, below = rows[g] - rows[0] + 1, rows[-1] - rows[g + 1] + 1
+        if min(above, below) >= 0.25 * height and rows[g + 1] - rows[g] >= max(2, 0.04 * height):
+            return True
+    return False
+
+
+CLEAR_CHAR = 0.9
+"""Each character's least probability for a reading the ink explains (``TextReading.unambiguous``)."""
+
+
+def _explained(reading: TextReading, image: np.ndarray) -> bool:
+    """Every character confident, and one character per separate tall mark ('.' and '-' are not tall)."""
+    chars = reading.char_confidences
+    if not chars or len(chars) != len(reading.text) or min(chars) < CLEAR_CHAR:
+        return False
+    marks = sum(ch not in ".-" for ch in reading.text)
+    return marks == glyph_count(image) if reading.text.isascii() else True
 
 
 def glyph_count(image: np.ndarray) -> int:
@@ -314,6 +387,24 @@ def glyph_count(image: np.ndarray) -> int:
     return count
 
 
+def _unless_one_line(
+    backend: OCRBackend, image: np.ndarray, charset: str | None, whole: list[str], stacked: TextReading
+) -> TextReading:
+    """A split box whose key also reads as one line: the key's probability is the larger of the
+    two layouts', and the stacked reading is trusted no more than the one-line key is ruled out.
+    (The one-line reading itself is never used: a two-row crop is not a line.)"""
+    line_p = min(1.0, sum(backend.verify(image, whole, charset)))
+    if line_p <= (stacked.key_probability or 0.0):
+        return stacked
+    return TextReading(
+        stacked.text,
+        min(stacked.confidence, 1.0 - line_p),
+        stacked.char_confidences,
+        key_probability=line_p,
+        unambiguous=False,
+    )
+
+
 def _read_stacked(backend: OCRBackend, stacked: Any, candidates: list[str]) -> TextReading:
     """Read numerator and denominator apart; the fraction's probability is their product."""
     pairs = []
@@ -336,7 +427,8 @@ def _read_stacked(backend: OCRBackend, stacked: Any, candidates: list[str]) -> T
     confidence = top.confidence * bottom.confidence
     if not top.text or not bottom.text:  # ink on both rows, and a row read as nothing
         confidence = 0.0
-    return TextReading(text, confidence, chars, key_probability=key_p)
+    clear = _explained(top, stacked.numerator) and _explained(bottom, stacked.denominator)
+    return TextReading(text, confidence, chars, key_probability=key_p, unambiguous=clear)
 
 
 _DEFAULT: OCRBackend | None = None

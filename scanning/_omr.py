@@ -301,6 +301,7 @@ class FieldReading:
     bubbles: tuple[BubbleFill, ...] = ()
     crop: np.ndarray | None = None
     key_probability: float | None = None
+    unambiguous: bool = False  # a writing box's reading the ink explains (scanning.TextReading)
 
 
 SINGLE_KINDS = ("single_choice", "true_false", "score")

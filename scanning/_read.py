@@ -389,9 +389,10 @@ class SheetReader:
             text.text,
             round(float(text.confidence), 4),
             "ok",
-            "",
+            text.note,
             crop=crop,
             key_probability=text.key_probability,
+            unambiguous=text.unambiguous,
         )
 
     def _backend(self) -> Any:

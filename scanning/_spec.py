@@ -39,7 +39,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scanning._errors import SpecError
-from scanning._keys import AnswerKey, ChoiceKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
+from scanning._keys import AnswerKey, ChoiceKey, ExpressionKey, NumberKey, ScoreKey, TextKey, TrueFalseKey
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,8 @@ class _Field(_Model):
 
 def _default_key_kind(data: dict[str, Any]) -> str | None:
     if data.get("type") == "handwriting":
-        return "number" if data.get("kind", "text") == "number" else "text"
+        kind = data.get("kind", "text")
+        return str(kind) if kind in ("number", "expression") else "text"
     entry = _KEY_KINDS.get(str(data.get("type")))
     return entry[0] if entry else None
 
@@ -146,16 +147,17 @@ class GridIn(_Field):
 
 
 class Handwriting(_Field):
-    """A box the student writes in: a ``number`` (3/4, 0.75, -2) or a short ``text`` (a word, 北京)."""
+    """A box the student writes in: a ``number`` (3/4, 0.75, -2, 三百五十, 8cm), a short ``text``
+    (a word, 北京) or an ``expression`` (2x+3, x=3.5, a≥2, 15÷5=3)."""
 
     type: Literal["handwriting"]
-    kind: Literal["number", "text"] = "text"
+    kind: Literal["number", "text", "expression"] = "text"
     width_mm: float | None = Field(None, ge=15, le=180)
     height_mm: float | None = Field(None, ge=8, le=60)
 
     @model_validator(mode="after")
     def _key_matches_kind(self) -> Handwriting:
-        wanted = NumberKey if self.kind == "number" else TextKey
+        wanted = {"number": NumberKey, "expression": ExpressionKey}.get(self.kind, TextKey)
         if self.key is not None and not isinstance(self.key, wanted):
             raise ValueError(f"a {self.kind} box needs a {self.kind!r} key, not {self.key.kind!r}")
         return self
@@ -289,5 +291,5 @@ def _path(loc: tuple[int | str, ...], data: Any) -> str:
 
 _TAGS = {
     "single_choice", "multiple_choice", "true_false", "grid_in", "handwriting", "score", "minutes",
-    "choice", "number", "text",
+    "choice", "number", "text", "expression",
 }

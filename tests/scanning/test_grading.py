@@ -202,3 +202,25 @@ def test_handwriting_that_is_not_a_number_is_reviewed_not_marked_wrong() -> None
     key = parse_key({"kind": "number", "values": ["5/8"]})
     assert grade(key, TextReading("3/", confidence=0.9, key_probability=0.0)).status == "needs_review"
     assert grade(key, Answer("3/", confidence=0.9)).status == "graded"  # typed in: it is what it is
+
+
+def test_a_clearly_written_near_miss_is_graded_wrong() -> None:
+    key = parse_key({"kind": "number", "values": [449]})
+    clear = TextReading("949", 0.99, (0.99, 0.98, 0.99), key_probability=0.0002, unambiguous=True)
+    result = grade(key, clear)
+    assert result.status == "graded" and not result.correct and "949" in result.reason
+    # the same reading when the ink does not explain it (a glyph unsure, or marks unread): review
+    assert grade(key, TextReading("949", 0.99, key_probability=0.0002, unambiguous=False)).status == "needs_review"
+    # the key still a little plausible, or the reading a little unsure: review
+    still = TextReading("949", 0.99, key_probability=0.01, unambiguous=True)
+    assert grade(key, still).status == "needs_review"
+    unsure = TextReading("949", 0.9, key_probability=0.0002, unambiguous=True)
+    assert grade(key, unsure).status == "needs_review"
+    wary = GradingPolicy(near_miss_min_confidence=1.01)
+    assert grade(key, clear, wary).status == "needs_review"
+
+
+def test_an_unread_box_says_why_not_blank() -> None:
+    key = parse_key({"kind": "number", "values": ["1/6"]})
+    rows = grade(key, TextReading("", 0.0, note="two rows of writing, but no fraction bar was found"))
+    assert rows.status == "needs_review" and rows.reason == "two rows of writing, but no fraction bar was found"

@@ -15,6 +15,7 @@ import pytest
 from scanning import (
     NUMERIC,
     BadImageError,
+    GradingPolicy,
     OCRBackendError,
     find_ink,
     get_backend,
@@ -227,7 +228,13 @@ def _printed(text: str) -> np.ndarray:
 
     import scanning
 
-    font = ImageFont.truetype(str(Path(scanning.__file__).parent / "fonts" / "DroidSansFallback-GB.ttf"), 44)
+    if text.isascii():  # the CJK subset has no Latin glyphs: Bitstream Vera, as the sheets print
+        import reportlab
+
+        path = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
+    else:
+        path = Path(scanning.__file__).parent / "fonts" / "DroidSansFallback-GB.ttf"
+    font = ImageFont.truetype(str(path), 44)
     image = Image.new("L", (300, 90), 238)
     ImageDraw.Draw(image).text((30, 18), text, fill=70, font=font)
     return np.asarray(image).copy()
@@ -242,6 +249,36 @@ def test_text_answers_verify_and_hanzi_are_never_split_as_fractions(backend) -> 
     assert other.key_probability is not None and other.key_probability < 0.01
     wrong = grade(key, other)
     assert wrong.status == "graded" and not wrong.correct
-    slip = read_answer(_printed("三角型"), key, backend)  # one character from the key: a teacher looks
-    assert slip.text == "三角型" and grade(key, slip).status == "needs_review"
+    slip = read_answer(_printed("三角型"), key, backend)  # one character from the key, clearly written
+    assert slip.text == "三角型" and slip.unambiguous
+    assert grade(key, slip).status == "graded" and not grade(key, slip).correct  # a near miss, not a misread
+    wary = GradingPolicy(near_miss_min_confidence=1.01)  # a school that wants every near miss looked at
+    assert grade(key, slip, wary).status == "needs_review"
     assert read_answer(_printed("二"), None, backend).text == "二"  # two flat strokes, not 1 over 1
+
+
+def test_two_rows_without_a_bar_are_not_read_as_a_line(digits, backend) -> None:
+    rng = np.random.default_rng(5)
+    rows = [find_ink(hw.box_crop(text, rng, *digits)).image for text in ("1", "6")]
+    crop = np.full((150, 160), 240, np.uint8)  # 1 over 6, and no bar between them
+    for y, row in zip((10, 80), rows, strict=True):
+        assert row is not None
+        small = row[::2, ::2]
+        crop[y : y + small.shape[0], 60 : 60 + small.shape[1]] = small
+    reading = read_answer(crop, parse_key({"kind": "number", "values": ["1/6"]}), backend)
+    assert reading.text == "" and not reading.blank and "no fraction bar" in reading.note
+    result = grade(parse_key({"kind": "number", "values": [6]}), reading)
+    assert result.status == "needs_review" and "fraction bar" in result.reason
+
+
+def test_printed_chinese_numerals_and_an_equation_read_and_grade(backend) -> None:
+    key = parse_key({"kind": "number", "values": ["三百五十"]})
+    right = read_answer(_printed("三百五十"), key, backend)
+    assert right.key_probability is not None and right.key_probability > 0.9 and grade(key, right).correct
+    other = parse_key({"kind": "number", "values": ["三百零五"]})
+    assert not grade(other, read_answer(_printed("三百五十"), other, backend)).correct
+    equation = parse_key({"kind": "expression", "answer": "x=3.5"})
+    reading = read_answer(_printed("x=3.5"), equation, backend)
+    assert grade(equation, reading).correct
+    wrong = parse_key({"kind": "expression", "answer": "x=8"})
+    assert not grade(wrong, read_answer(_printed("x=3.5"), wrong, backend)).correct
