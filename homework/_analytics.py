@@ -53,10 +53,11 @@ is ``graded`` or ``needs_review``; ``number`` the question number on the sheet."
 
 SHEET_COLUMNS = ["assignment_id", "student_id", "name", "class_name", "school", "subject", "grade", "day",
                  "started", "minutes", "estimated_minutes", "score", "max_score", "share", "in_review",
-                 "recorded_at"]
+                 "recorded_at", "time_doubt"]
 """One row per student x assignment handed in. ``minutes`` is what the student wrote on the sheet
 (NaN when unread), ``started`` the start time written on it (NaT when absent), ``recorded_at`` when the
-store graded it (scan time: never the time the homework was done)."""
+store graded it (scan time: never the time the homework was done, only an upper bound on when it
+ended), ``time_doubt`` why start and minutes do not fit together (empty when they do or are unknown)."""
 
 ROSTER_COLUMNS = ["student_id", "name", "class_name", "school"]
 
@@ -114,13 +115,12 @@ def answer_frame(answers: Iterable[Mapping[str, Any]], assignments: Sequence[Ass
 
 def _clock(value: Any, day: Any) -> pd.Timestamp:
     """``"19:05"`` on ``day`` as a timestamp; NaT when either is unknown or the text is no time."""
-    if not isinstance(value, str) or day is None or pd.isna(day):
+    from homework._clock import parse_clock
+
+    clock = parse_clock(value)
+    if clock is None or day is None or pd.isna(day):
         return pd.NaT
-    try:
-        hour, minute = (int(p) for p in value.replace("：", ":").split(":"))
-        return pd.Timestamp(dt.datetime.combine(pd.Timestamp(day).date(), dt.time(hour, minute)))
-    except (ValueError, TypeError):
-        return pd.NaT
+    return pd.Timestamp(dt.datetime.combine(pd.Timestamp(day).date(), clock))
 
 
 def _number(value: Any) -> float:
@@ -137,7 +137,8 @@ def sheet_frame(answers: Iterable[Mapping[str, Any]], assignments: Sequence[Assi
 
     ``days`` gives each assignment's day (from the ledger); without it ``day`` is NaT and the 双减
     statistics leave the sheet out. ``roster`` (:func:`roster_frame`) gives names, classes and schools.
-    Only ``read_status == "ok"`` minutes and start times count: an unread box is unknown, not zero.
+    Only ``read_status == "ok"`` minutes and start times count (a start time waiting for review
+    does not): an unread box is unknown, not zero.
     ``items`` is :func:`answer_frame` of the same answers, when already made.
     """
     by_id = {a.id: a for a in assignments}
@@ -160,6 +161,8 @@ def sheet_frame(answers: Iterable[Mapping[str, Any]], assignments: Sequence[Assi
     sheets["estimated_minutes"] = sheets["assignment_id"].map({a.id: a.total_minutes for a in assignments})
     sheets["share"] = sheets["score"] / sheets["max_score"].where(sheets["max_score"] > 0)
     sheets["recorded_at"] = pd.to_datetime(sheets["recorded_at"], unit="s")
+    sheets["time_doubt"] = [_doubt(s, m, r) for s, m, r in zip(sheets["started"], sheets["minutes"],
+                                                                sheets["recorded_at"], strict=True)]
     people = roster_frame(roster if roster is not None else pd.DataFrame({"student_id": sheets["student_id"].unique()}))
     sheets = sheets.merge(people, on="student_id", how="left")
     for column in ("name", "class_name", "school"):
@@ -167,8 +170,18 @@ def sheet_frame(answers: Iterable[Mapping[str, Any]], assignments: Sequence[Assi
     return sheets[SHEET_COLUMNS].sort_values(["day", "assignment_id", "student_id"], kind="stable").reset_index(drop=True)
 
 
+def _doubt(started: Any, minutes: float, recorded: Any) -> str:
+    from homework._clock import check_times
+
+    if pd.isna(started) or pd.isna(minutes):
+        return ""
+    check = check_times(f"{started:%H:%M}", 1.0, float(minutes), day=started.date(),
+                        scanned_at=None if pd.isna(recorded) else recorded.floor("s").to_pydatetime())
+    return "; ".join(check.reasons)
+
+
 def _field_values(raw: pd.DataFrame, field_id: str) -> dict[tuple[str, str], Any]:
-    ok = raw[(raw["field_id"] == field_id) & (raw["read_status"] == "ok")]
+    ok = raw[(raw["field_id"] == field_id) & (raw["read_status"] == "ok") & (raw["grade_status"] != "needs_review")]
     return dict(zip(zip(ok["assignment_id"], ok["student_id"], strict=True), ok["value"], strict=True))
 
 

@@ -309,6 +309,8 @@ class Intake:
         for reading in page.fields:
             key = spec.field(reading.field_id).key
             row = _answer_row(page, reading, page_id, version)
+            if reading.kind == "time" and reading.status == "ok":
+                _check_start(row, reading, page)
             if key is not None:
                 result = grade(key, reading)
                 row.update(score=result.score, max_score=result.max_score, correct=bool(result.correct),
@@ -336,7 +338,10 @@ class Intake:
         if item.status != "open":
             raise ReviewClosedError(f"review item {review_id} was already resolved")
         version, spec = self._versioned(item.assignment_id)
-        key = spec.field(item.field_id).key
+        field = spec.field(item.field_id)
+        key = field.key
+        if field.type == "start_time":
+            value = _start_value(value)
         answer = self.store.answer(item.assignment_id, item.student_id, item.field_id)
         answer.update(value=value, confidence=1.0, read_status="ok", read_reason=f"read by {teacher}",
                       graded_by=teacher, updated_at=time.time(), grade_status="ungraded", grade_reason="no key",
@@ -396,6 +401,27 @@ def _answer_row(page: PageReading, reading: Any, page_id: int, version: int) -> 
         "grade_reason": reading.reason or "no key", "graded_by": "auto", "spec_version": version,
         "updated_at": time.time(),
     }
+
+
+def _check_start(row: dict[str, Any], reading: Any, page: PageReading) -> None:
+    """A start time that makes no sense with the minutes on the same page goes to review (with why)."""
+    from homework._clock import check_times
+
+    minutes = next((f.value for f in page.fields if f.kind == "minutes" and f.status == "ok"), None)
+    check = check_times(reading.value, reading.confidence, float(minutes) if minutes else None)
+    if check.start is not None:
+        row["value"] = check.start
+    if not check.ok:
+        row.update(grade_status="needs_review", grade_reason="; ".join(check.reasons))
+
+
+def _start_value(value: str) -> str:
+    from homework._clock import parse_clock
+
+    clock = parse_clock(value)
+    if clock is None:
+        raise HomeworkError(f"{value!r} is not a time of day: write the start time as 19:05")
+    return f"{clock:%H:%M}"
 
 
 def _png(image: np.ndarray) -> bytes:

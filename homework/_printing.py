@@ -75,14 +75,16 @@ def sheet_spec(bank: ItemBank, assignment: Assignment, students: Sequence[Mappin
     """The :class:`scanning.SheetSpec` of ``assignment``: one field per item, keyed by its answer key.
 
     Field ids are the item ids where they fit a sheet id (else ``q1, q2, ...``); labels are question
-    numbers. ``points`` gives an item's points (default 1; a subjective item's score range).
+    numbers. ``points`` gives an item's points (default 1; a subjective item's score range). With
+    ``minutes_field`` the sheet ends with the student's start time (开始 __:__) and minutes spent.
     """
     import scanning
 
     items = bank.items(list(assignment.item_ids))
     fields = [_field(item, n, (points or {}).get(item.id, 1.0)) for n, item in enumerate(items, start=1)]
     if minutes_field:
-        fields.append({"id": MINUTES_FIELD, "type": "minutes", "label": ""})
+        fields += [{"id": START_FIELD, "type": "start_time", "label": ""},
+                   {"id": MINUTES_FIELD, "type": "minutes", "label": ""}]
     spec = {"assignment_id": assignment.id, "title": (title or assignment.title or assignment.id)[:80],
             "class_name": class_name, "students": _students(students), "fields": fields}
     try:

@@ -29,6 +29,7 @@ from scanning._geometry import (
     WritingBox,
     marker_layout,
     qr_rect,
+    time_halves,
 )
 from scanning._grading import (
     Answer,
@@ -79,6 +80,7 @@ from scanning._spec import (
     SheetField,
     SheetSpec,
     SingleChoice,
+    StartTime,
     Student,
     TrueFalse,
     load_spec,
@@ -96,6 +98,7 @@ __all__ = [
     "Handwriting",
     "Marker",
     "Minutes",
+    "StartTime",
     "MultipleChoice",
     "PageLayout",
     "QRPayload",
@@ -116,6 +119,7 @@ __all__ = [
     "marker_layout",
     "page_payload",
     "qr_rect",
+    "time_halves",
     "student_pages",
     # reading scans: loading and registration (scanning/_load.py, _register.py)
     "MAX_PIXELS",

@@ -85,11 +85,26 @@ class Bubble:
 
 @dataclass(frozen=True)
 class WritingBox:
-    """A box the student writes in, and what kind of answer it holds ("number", "text")."""
+    """A box the student writes in, and what kind of answer it holds ("number", "text", or "time": two
+    halves, hours and minutes, see :func:`time_halves`)."""
 
     field_id: str
     rect: Rect
     kind: str = "text"
+
+
+TIME_HALF_MM, TIME_GAP_MM = 15.0, 6.0
+"""A start-time box: an hours half and a minutes half, a printed colon in the gap between them."""
+
+
+def time_halves(rect: Rect) -> tuple[Rect, Rect]:
+    """The hours and minutes halves of a start-time writing box (``kind == "time"``).
+
+    >>> time_halves(Rect(10, 0, 2 * TIME_HALF_MM + TIME_GAP_MM, 12))
+    (Rect(x=10, y=0, w=15.0, h=12), Rect(x=31.0, y=0, w=15.0, h=12))
+    """
+    half = (rect.w - TIME_GAP_MM) / 2
+    return Rect(rect.x, rect.y, half, rect.h), Rect(rect.x + half + TIME_GAP_MM, rect.y, half, rect.h)
 
 
 @dataclass(frozen=True)

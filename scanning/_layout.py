@@ -55,6 +55,7 @@ from scanning._spec import (
     Score,
     SheetSpec,
     SingleChoice,
+    StartTime,
     Student,
     TrueFalse,
     load_spec,
@@ -184,6 +185,17 @@ def _minutes_block(field: Minutes) -> Block:
     return Block(width, CAPTION_H + 2 * PITCH, tuple(bubbles), (), texts)
 
 
+def _start_block(field: StartTime) -> Block:
+    from scanning._geometry import TIME_GAP_MM, TIME_HALF_MM
+
+    caption = "开始时间(时:分) started at"
+    lw, h = 8.0, 12.0
+    box = WritingBox(field.id, Rect(lw, CAPTION_H, 2 * TIME_HALF_MM + TIME_GAP_MM, h), "time")
+    texts = (Text(lw, CAPTION_H - 1.2, caption, CAPTION_PT, 0.35),
+             Text(0.0, CAPTION_H + h / 2 + 1.2, "开始", 7.0, 0.35))
+    return Block(max(lw + box.rect.w, lw + text_width(caption, CAPTION_PT)), CAPTION_H + h, (), (box,), texts)
+
+
 def field_block(field: object) -> Block:
     """The printed block of one spec field, at the origin."""
     if isinstance(field, SingleChoice | TrueFalse):
@@ -196,6 +208,8 @@ def field_block(field: object) -> Block:
         return _score_block(field)
     if isinstance(field, Minutes):
         return _minutes_block(field)
+    if isinstance(field, StartTime):
+        return _start_block(field)
     raise TypeError(f"no layout for {type(field).__name__}")
 
 

@@ -351,13 +351,9 @@ class SheetReader:
         return PageReading(ref, sheet, reg, tuple(readings[f] for f in order), gray)
 
     def _read_box(self, gray: np.ndarray, reg: Registration, box: Any, field: Any) -> FieldReading:
-        inner = Rect(
-            box.rect.x + BOX_INSET_MM,
-            box.rect.y + BOX_INSET_MM,
-            box.rect.w - 2 * BOX_INSET_MM,
-            box.rect.h - 2 * BOX_INSET_MM,
-        )
-        crop = crop_region(gray, reg.homography, inner, max_px_per_mm=CROP_PX_PER_MM)
+        if box.kind == "time":
+            return self._read_time(gray, reg, box)
+        crop = crop_region(gray, reg.homography, _inset(box.rect), max_px_per_mm=CROP_PX_PER_MM)
         backend = self._backend()
         if backend is None:
             return FieldReading(
@@ -394,6 +390,29 @@ class SheetReader:
             key_probability=text.key_probability,
             unambiguous=text.unambiguous,
         )
+
+    def _read_time(self, gray: np.ndarray, reg: Registration, box: Any) -> FieldReading:
+        """A start-time box: hours and minutes read apart as digits, joined as ``"19:05"``."""
+        from scanning._geometry import time_halves
+        from scanning._ocr import DIGITS, read_answer
+
+        crop = crop_region(gray, reg.homography, box.rect, max_px_per_mm=CROP_PX_PER_MM)
+        backend = self._backend()
+        if backend is None:
+            return FieldReading(box.field_id, "time", None, 0.0, "needs_review", "no OCR backend", crop=crop)
+        try:
+            halves = [read_answer(crop_region(gray, reg.homography, _inset(r), max_px_per_mm=CROP_PX_PER_MM),
+                                  None, backend, charset=DIGITS) for r in time_halves(box.rect)]
+        except OCRBackendError as exc:
+            return FieldReading(box.field_id, "time", None, 0.0, "needs_review", f"OCR failed: {exc}", crop=crop)
+        confidence = round(float(min(h.confidence for h in halves)), 4)
+        if all(h.blank for h in halves):
+            return FieldReading(box.field_id, "time", None, confidence, "blank", "empty box", crop=crop)
+        if any(h.blank or not h.text for h in halves):
+            return FieldReading(box.field_id, "time", None, 0.0, "needs_review", "half of the time is empty",
+                                crop=crop)
+        return FieldReading(box.field_id, "time", f"{halves[0].text}:{halves[1].text}", confidence, "ok", "",
+                            crop=crop)
 
     def _backend(self) -> Any:
         return self._ocr
@@ -514,6 +533,11 @@ def crop_region(
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
+
+
+def _inset(rect: Rect) -> Rect:
+    """A writing box's interior, inside its printed border."""
+    return Rect(rect.x + BOX_INSET_MM, rect.y + BOX_INSET_MM, rect.w - 2 * BOX_INSET_MM, rect.h - 2 * BOX_INSET_MM)
 
 
 def _field_rect(layout: PageLayout, field_id: str, margin: float = 2.0) -> Rect:

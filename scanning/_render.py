@@ -33,7 +33,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from scanning._geometry import ARUCO_DICTIONARY, Marker, PageLayout, Rect, Text
+from scanning._geometry import ARUCO_DICTIONARY, Marker, PageLayout, Rect, Text, time_halves
 from scanning._layout import layout_pages
 from scanning._qr import encode_payload, layout_checksum, page_payload, qr_modules
 from scanning._spec import SheetSpec, load_spec
@@ -183,8 +183,11 @@ class _PageDrawer:
         c.setLineWidth(BOX_LINE_PT)
         c.setStrokeGray(0.0)
         for w in self.page.boxes:
-            r = w.rect
-            c.rect(self.x(r.x), self.y(r.y + r.h), r.w * MM, r.h * MM, stroke=1, fill=0)
+            for r in time_halves(w.rect) if w.kind == "time" else (w.rect,):
+                c.rect(self.x(r.x), self.y(r.y + r.h), r.w * MM, r.h * MM, stroke=1, fill=0)
+            if w.kind == "time":
+                r = w.rect
+                self.text(Text(r.x + r.w / 2, r.y + r.h / 2 + 2.0, ":", 14.0, 0.0, "middle"))
 
     def text(self, t: Text) -> None:
         from reportlab.pdfbase.pdfmetrics import stringWidth

@@ -183,8 +183,16 @@ class Minutes(_Field):
     key: None = None
 
 
+class StartTime(_Field):
+    """The student writes the time they started (开始 19:05): hours and minutes in two boxes, read as
+    digits (``"19:05"``); the homework layer checks it is plausible."""
+
+    type: Literal["start_time"]
+    key: None = None
+
+
 SheetField = Annotated[
-    SingleChoice | MultipleChoice | TrueFalse | GridIn | Handwriting | Score | Minutes,
+    SingleChoice | MultipleChoice | TrueFalse | GridIn | Handwriting | Score | Minutes | StartTime,
     Field(discriminator="type"),
 ]
 
@@ -214,7 +222,8 @@ class SheetSpec(_Model):
                 seen.add(item_id)
         return self
 
-    def field(self, field_id: str) -> SingleChoice | MultipleChoice | TrueFalse | GridIn | Handwriting | Score | Minutes:
+    def field(self, field_id: str) -> (SingleChoice | MultipleChoice | TrueFalse | GridIn | Handwriting | Score
+                                       | Minutes | StartTime):
         """The field with this id; :class:`KeyError` if there is none."""
         for item in self.fields:
             if item.id == field_id:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from scanning._damage import Degradation, degrade_to_jpeg
+from scanning._geometry import time_halves
 from scanning._pencil import (
     NUMBER_CHARS,
     DigitBank,
@@ -201,7 +202,16 @@ def _columns(layout: PageLayout, field_id: str) -> list[int]:
 def plan_field(field: SheetField, layout: PageLayout, rng: np.random.Generator, ability: float = 0.7) -> FieldFill:
     """Decide what a student (of the given ``ability``, 0-1) puts in one spec ``field`` on ``layout``."""
     from scanning._keys import ChoiceKey, NumberKey, TrueFalseKey
-    from scanning._spec import GridIn, Handwriting, Minutes, MultipleChoice, Score, SingleChoice, TrueFalse
+    from scanning._spec import (
+        GridIn,
+        Handwriting,
+        Minutes,
+        MultipleChoice,
+        Score,
+        SingleChoice,
+        StartTime,
+        TrueFalse,
+    )
 
     key = field.key
     if isinstance(field, MultipleChoice):
@@ -226,6 +236,10 @@ def plan_field(field: SheetField, layout: PageLayout, rng: np.random.Generator, 
         return FieldFill(field.id, str(minutes), "ok", "clean", marks)
     if isinstance(field, Handwriting):
         return _written_fill(field, rng, ability)
+    if isinstance(field, StartTime):
+        clock = int(np.clip(rng.normal(19 * 60, 60), 15 * 60, 22 * 60 + 30))
+        text = f"{clock // 60}:{clock % 60:02d}"
+        return FieldFill(field.id, text, "ok", "written", written=text, source="mnist")
     raise ValueError(f"no plan for field type {type(field).__name__}")
 
 
@@ -288,6 +302,10 @@ def in_pixels(geometry: PixelGeometry | PageLayout) -> PageLayout:
 
 def _write_box(page: np.ndarray, box: WritingBox, fill: FieldFill, bank: DigitBank | None, style: HandStyle,
                rng: np.random.Generator) -> None:
+    if box.kind == "time":  # hours and minutes, each in its own half
+        for part, half in zip((fill.written or "").split(":"), time_halves(box.rect), strict=False):
+            _write_box(page, replace(box, rect=half, kind="number"), replace(fill, written=part), bank, style, rng)
+        return
     rect = box.rect
     height = max(8, round(rect.h * style.height))
     if fill.source == "mnist":

@@ -44,7 +44,7 @@ def test_each_item_type_gets_its_sheet_field_and_key(bank: ItemBank) -> None:
     types = [(f.id, f.type) for f in spec.fields]
     assert types == [("m23k-2620", "handwriting"), ("ape-454036", "handwriting"), ("sc-1", "single_choice"),
                      ("mc-1", "multiple_choice"), ("tf-1", "true_false"), ("st-1", "handwriting"),
-                     ("essay-1", "score"), ("minutes", "minutes")]
+                     ("essay-1", "score"), ("started", "start_time"), ("minutes", "minutes")]
     keys = {f.id: f.key for f in spec.fields}
     assert isinstance(keys["m23k-2620"], NumberKey) and keys["m23k-2620"].values == pytest.approx((0.05,))
     assert isinstance(keys["sc-1"], ChoiceKey) and keys["sc-1"].correct == {"A"}
