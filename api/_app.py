@@ -6,35 +6,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
+from api import _problems as problems
 from api._routes import assignments, health, jobs, review, scans, targeted, uploads
 from api._settings import Settings
 from api._targeting import Targeting
-from homework import (
-    AssignmentError,
-    HomeworkError,
-    HomeworkService,
-    NotFoundError,
-    ReviewClosedError,
-    UnknownAssignmentError,
-    Worker,
-)
+from homework import HomeworkService, Worker
 from homework._worker import worker_name
 from homework.storage import open_engine
-from recommender import RecommenderError
-from scanning import ScanningError
-
-_STATUS: tuple[tuple[type[Exception], int], ...] = (
-    (UnknownAssignmentError, status.HTTP_404_NOT_FOUND),
-    (NotFoundError, status.HTTP_404_NOT_FOUND),
-    (ReviewClosedError, status.HTTP_409_CONFLICT),
-    (AssignmentError, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (ScanningError, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (RecommenderError, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (HomeworkError, status.HTTP_400_BAD_REQUEST),
-)
 
 
 def create_app(settings: Settings | None = None, *, service: HomeworkService | None = None) -> FastAPI:
@@ -59,11 +39,5 @@ def create_app(settings: Settings | None = None, *, service: HomeworkService | N
     for router in (health, assignments, scans, uploads, jobs, review, targeted):
         app.include_router(router)
 
-    @app.exception_handler(HomeworkError)
-    @app.exception_handler(ScanningError)
-    @app.exception_handler(RecommenderError)
-    async def _library_error(request: Request, exc: Exception) -> JSONResponse:
-        code = next(c for t, c in _STATUS if isinstance(exc, t))
-        return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=code)
-
+    problems.install(app)
     return app

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi import Depends, Request, Security, status
 from fastapi.security import APIKeyHeader
 
+from api._problems import ApiError
 from api._settings import Settings
 from homework import HomeworkService, Intake
 from homework.storage import DEFAULT_SCHOOL, Principal
@@ -40,19 +41,20 @@ def principal(settings: SettingsDep, service: ServiceDep,
     if key:
         found = service.keys.check(key)
         if found is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked X-API-Key")
+            raise ApiError(status.HTTP_401_UNAUTHORIZED, "unauthorized", "unknown or revoked X-API-Key")
         return found
     if settings.open_access:
         return Principal(0, "school_admin", DEFAULT_SCHOOL)
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED,
-                        "missing X-API-Key: `homework keys create --school S --role R` makes one")
+    raise ApiError(status.HTTP_401_UNAUTHORIZED, "unauthorized",
+                   "missing X-API-Key: `homework keys create --school S --role R` makes one")
 
 
 def allow(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency that lets only these roles through (403 names the role and who may)."""
     def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"a {who.role} key may not do this (only: {', '.join(roles)})")
+            raise ApiError(status.HTTP_403_FORBIDDEN, "forbidden",
+                           f"a {who.role} key may not do this (only: {', '.join(roles)})")
         return who
 
     return check

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, HTTPException, Response, UploadFile, status
+from fastapi import APIRouter, Body, Response, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 
 from api._deps import SchoolIntake, ServiceDep, SettingsDep, Staff, Uploader
+from api._problems import ApiError, responses
 from api._schemas import (
     AcceptedPublic,
     AnswerPublic,
@@ -29,17 +30,18 @@ from api._schemas import (
     UploadPublic,
 )
 from api._targeting import TargetingDep
-from homework import history_from_answers, render_question_paper
+from homework import PageLimitError, history_from_answers, render_question_paper
 from homework.storage import current_revision
 
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="A positive id (at most 2^31 - 1).")]
 
-assignments = APIRouter(prefix="/assignments", tags=["assignments"])
-scans = APIRouter(prefix="/scans", tags=["scans"])
-review = APIRouter(prefix="/review", tags=["review"])
-targeted = APIRouter(prefix="/targeted", tags=["targeted homework"])
-uploads = APIRouter(prefix="/uploads", tags=["scans"])
-jobs = APIRouter(prefix="/jobs", tags=["scans"])
+_SCHOOL_ROUTE = responses(401, 403, 404, 422)
+assignments = APIRouter(prefix="/assignments", tags=["assignments"], responses=_SCHOOL_ROUTE)
+scans = APIRouter(prefix="/scans", tags=["scans"], responses=_SCHOOL_ROUTE)
+review = APIRouter(prefix="/review", tags=["review"], responses={**_SCHOOL_ROUTE, **responses(409)})
+targeted = APIRouter(prefix="/targeted", tags=["targeted homework"], responses={**_SCHOOL_ROUTE, **responses(503)})
+uploads = APIRouter(prefix="/uploads", tags=["scans"], responses=_SCHOOL_ROUTE)
+jobs = APIRouter(prefix="/jobs", tags=["scans"], responses=_SCHOOL_ROUTE)
 health = APIRouter(tags=["health"])
 
 
@@ -63,9 +65,9 @@ def questions_pdf(service: ServiceDep, who: Staff, targeting: TargetingDep, assi
     beside its answer sheet. Rendered when asked from the ledger's record of the set and the bank."""
     found = service.ledger(who.school).find(assignment_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"no targeted set {assignment_id!r}: question papers are kept for sets made by "
-                            "POST /targeted (a spec registered by POST /assignments has its own paper)")
+        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found",
+                       f"no targeted set {assignment_id!r}: question papers are kept for sets made by "
+                       "POST /targeted (a spec registered by POST /assignments has its own paper)")
     assignment, students, _ = found
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "questions.pdf"
@@ -86,23 +88,35 @@ def missing_pages(intake: SchoolIntake, assignment_id: str) -> dict[str, list[in
     return {s: [p + 1 for p in pages] for s, pages in intake.missing_pages(assignment_id).items()}
 
 
-@scans.post("", status_code=status.HTTP_202_ACCEPTED)
+@scans.post("", status_code=status.HTTP_202_ACCEPTED, responses=responses(413))
 async def upload(service: ServiceDep, who: Uploader, settings: SettingsDep, files: list[UploadFile],
                  station: str | None = None) -> list[AcceptedPublic]:
     """Post scanned files (PNG, JPEG, TIFF, PDF; any number of pages each). Each file is kept and queued
     for the workers, nothing is read here: follow ``upload_url`` (or ``job_url``) for every page's outcome.
     The same file sent again is recognised and answered with its first upload (``duplicate_of``)."""
-    accepted = []
+    if len(files) > settings.max_files_per_request:
+        raise ApiError(status.HTTP_413_CONTENT_TOO_LARGE, "too_many_files",
+                       f"{len(files)} files in one request; at most {settings.max_files_per_request}", accepted=[])
+    accepted: list[AcceptedPublic] = []
     limit = settings.max_upload_mb * 1024 * 1024
     for file in files:
         data = await file.read(limit + 1)
         if len(data) > limit:
-            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                                f"{file.filename}: larger than {settings.max_upload_mb} MB")
-        kept = await run_in_threadpool(service.accept_upload, who.school, data, name=file.filename or "upload",
-                                       station=station)
+            raise _too_large("upload_too_large", f"{file.filename}: larger than {settings.max_upload_mb} MB; "
+                             f"{len(accepted)} file(s) before it were kept", accepted)
+        try:
+            kept = await run_in_threadpool(service.accept_upload, who.school, data, name=file.filename or "upload",
+                                           station=station, max_pages=settings.max_pages_per_file)
+        except PageLimitError as exc:
+            raise _too_large("too_many_pages", f"{exc}; {len(accepted)} file(s) before it were kept",
+                             accepted) from exc
         accepted.append(AcceptedPublic.of(kept))
     return accepted
+
+
+def _too_large(code: str, detail: str, accepted: list[AcceptedPublic]) -> ApiError:
+    return ApiError(status.HTTP_413_CONTENT_TOO_LARGE, code, detail,
+                    accepted=[a.model_dump() for a in accepted])
 
 
 @uploads.get("/{upload_id}")
@@ -132,7 +146,7 @@ def page_file(intake: SchoolIntake, page_id: Id) -> Response:
     try:
         name, data = intake.store.upload_of(page_id)
     except KeyError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no page {page_id}") from exc
+        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", f"no page {page_id}") from exc
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": disposition})
@@ -157,9 +171,9 @@ def review_crop(intake: SchoolIntake, review_id: Id) -> Response:
     try:
         item = intake.store.review(review_id)
     except KeyError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", f"no review item {review_id}") from exc
     if item.crop_sha256 is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"review item {review_id} has no crop")
+        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", f"review item {review_id} has no crop")
     return Response(intake.store.get_blob(item.crop_sha256), media_type="image/png")
 
 

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     open_access: bool = False
     ocr_backend: str = "rapidocr"
     max_upload_mb: int = Field(200, ge=1)
+    max_files_per_request: int = Field(50, ge=1)
+    max_pages_per_file: int = Field(200, ge=1)
     bank: Path | None = None
     model: Path | None = None
     database_url: str | None = None

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request, status
 
+from api._problems import ApiError
 from api._settings import Settings
 from homework import ItemBank
 from homework._targeting import load_mastery_model, mastery_from_history
@@ -40,11 +41,11 @@ class Targeting:
         """The configured item bank; 503 with what to set when there is none."""
         path = self.settings.bank
         if path is None:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                                "no item bank configured: set HOMEWORK_BANK to a CSV, JSON or XLSX item file")
+            raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, "bank_not_configured",
+                           "no item bank configured: set HOMEWORK_BANK to a CSV, JSON or XLSX item file")
         if not Path(path).is_file():
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                                f"the item bank file HOMEWORK_BANK={path} does not exist")
+            raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, "bank_not_configured",
+                           f"the item bank file HOMEWORK_BANK={path} does not exist")
         key = (str(path), Path(path).stat().st_mtime_ns)
         with self._lock:
             if self._bank is None or self._bank[0] != key:

@@ -12,6 +12,7 @@ the HTTP API that want to catch everything this library raises on purpose::
      │    └── CapExceededError    it would break a 双减 homework-time cap (says which and by how much)
      ├── UnknownAssignmentError   a scanned page names an assignment this library does not know
      ├── NotFoundError            no such upload, job, page or review in this school
+     ├── PageLimitError           a file has more pages than one upload may
      ├── ReviewClosedError        a review item that a teacher already resolved
      └── StoreError               the database cannot be opened or migrated (homework.storage)
 """
@@ -52,6 +53,10 @@ class NotFoundError(HomeworkError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class PageLimitError(HomeworkError):
+    """A file has more pages than an upload may have (split it, or raise the limit)."""
 
 
 class StoreError(HomeworkError):

@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,14 @@ import cv2
 import numpy as np
 from sqlalchemy.exc import IntegrityError
 
-from homework._errors import HomeworkError, ReviewClosedError, UnknownAssignmentError
+from homework._errors import HomeworkError, PageLimitError, ReviewClosedError, UnknownAssignmentError
 from homework.storage import ScanStore, StoredPage
 from scanning import (
     Answer,
     BadImageError,
     BlankPageError,
     PageNotRegisteredError,
+    ScanningError,
     SheetNotIdentifiedError,
     SheetSpec,
     grade,
@@ -187,11 +188,13 @@ class Intake:
 
     # -- receiving -------------------------------------------------------------------------
 
-    def accept(self, data: bytes, *, name: str, station: str | None = None) -> Accepted:
-        """Keep a file and queue the job that reads it, in one transaction; nothing is read here.
+    def accept(self, data: bytes, *, name: str, station: str | None = None,
+               max_pages: int | None = None) -> Accepted:
+        """Keep a file and queue the job that reads it, in one transaction; no page is decoded here.
 
         The same bytes sent again by this school are recognised: no second upload is made, and the
-        first upload and its job are returned with ``duplicate_of`` set.
+        first upload and its job are returned with ``duplicate_of`` set. The pages are counted from the
+        file's headers; more than ``max_pages`` raises :class:`PageLimitError` and keeps nothing.
         """
         from homework.storage import JobQueue
 
@@ -200,9 +203,12 @@ class Intake:
         if earlier is not None:
             job = JobQueue(self.store.engine).job_of_upload(self.store.school, earlier)
             return Accepted(earlier, job, name, len(data), duplicate_of=earlier)
+        pages = _count_pages(data, name)
+        if max_pages is not None and pages is not None and pages > max_pages:
+            raise PageLimitError(f"{name}: {pages} pages; at most {max_pages} per file (split it)")
         with self.store.transaction() as db:
             self.store.put_blob(data, db)
-            upload_id = self.store.add_upload(db, name, sha, len(data), station)
+            upload_id = self.store.add_upload(db, name, sha, len(data), station, page_count=pages)
             job_id = JobQueue(self.store.engine).enqueue(db, self.store.school, upload_id)
         return Accepted(upload_id, job_id, name, len(data))
 
@@ -216,7 +222,7 @@ class Intake:
         outcomes: list[PageOutcome] = []
         completed: list[tuple[str, str]] = []
         results = reader.read_file(data, name=upload["name"]) if reader else _no_specs(upload["name"])
-        for index, result in enumerate(results):
+        for index, result in enumerate(_guarded(results, upload["name"])):
             outcome = self._keep(upload_id, index, result)
             outcomes.append(outcome)
             if outcome.status == "read" and self._completes_sheet(outcome):
@@ -371,11 +377,38 @@ class Intake:
         return missing
 
 
+def _guarded(results: Iterable[PageReading | PageFailure], name: str) -> Iterator[PageReading | PageFailure]:
+    """The reader's results; a fault inside the reader ends the file with one more failed page that
+    says so (kept for a human) instead of losing the upload's outcome."""
+    from scanning._load import SourceRef
+
+    done = 0
+    try:
+        for result in results:
+            yield result
+            done += 1
+    except Exception as exc:  # noqa: BLE001 - a reader fault is data about this page, not a crash of the job
+        logger.exception("%s: reading stopped at page %d", name, done + 1)
+        error = BadImageError(f"{name}: the reader failed on this page ({type(exc).__name__}: {exc}); "
+                              "the rest of the file was not read")
+        yield PageFailure(SourceRef(name, done), error)
+
+
 def _no_specs(name: str) -> Iterable[PageFailure]:
     from scanning._load import SourceRef
 
     error = SheetNotIdentifiedError("no assignment is registered, so no sheet can be identified")
     yield PageFailure(SourceRef(name, 0), error)
+
+
+def _count_pages(data: bytes, name: str) -> int | None:
+    """The file's page count from its headers (``None`` when it cannot be opened: the worker says why)."""
+    from scanning import count_pages
+
+    try:
+        return count_pages(data, name=name)
+    except ScanningError:
+        return None
 
 
 def _key_digest(spec: SheetSpec) -> str:

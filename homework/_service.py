@@ -92,9 +92,10 @@ class HomeworkService:
 
     # -- scans ---------------------------------------------------------------------------------
 
-    def accept_upload(self, school: str, data: bytes, *, name: str, station: str | None = None) -> Accepted:
+    def accept_upload(self, school: str, data: bytes, *, name: str, station: str | None = None,
+                      max_pages: int | None = None) -> Accepted:
         """Keep a file and queue its job; the same bytes twice return the first upload."""
-        return self.intake(school).accept(data, name=name, station=station)
+        return self.intake(school).accept(data, name=name, station=station, max_pages=max_pages)
 
     def process_job(self, job: Job, *, worker: str, lease: float = 60.0,
                     progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:

@@ -39,6 +39,7 @@ from scanning._errors import BadImageError
 logger = logging.getLogger(__name__)
 
 MAX_PIXELS = 60_000_000
+MIN_SIDE = 16  # a page of any paper at any scanner resolution has sides far longer than this
 """Largest page accepted, in pixels (an A3 page at 600 dpi is 70 MP; A4 at 300 dpi is 8.7 MP)."""
 
 PDF_DPI = 200
@@ -160,6 +161,9 @@ def _read_bytes(source: str | Path | bytes, name: str | None) -> tuple[bytes, st
 def _check_pixels(width: int, height: int, label: str) -> None:
     if width <= 0 or height <= 0:
         raise BadImageError(f"{label}: image header gives an empty size {width}x{height}")
+    if min(width, height) < MIN_SIDE:
+        raise BadImageError(f"{label}: image of {width}x{height} pixels is too small to be a scanned page "
+                            f"(each side at least {MIN_SIDE} pixels)")
     if width * height > MAX_PIXELS:
         raise BadImageError(
             f"{label}: image of {width}x{height} pixels exceeds the {MAX_PIXELS // 1_000_000} megapixel "

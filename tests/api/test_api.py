@@ -110,7 +110,7 @@ def test_bad_pages_are_kept_and_downloadable(client: TestClient) -> None:
 def test_unknown_assignment_is_a_404(client: TestClient) -> None:
     response = client.get("/assignments/nope/sheets.pdf")
     assert response.status_code == 404
-    assert response.json()["error"] == "UnknownAssignmentError"
+    assert response.json()["code"] == "unknown_assignment"
 
 
 def test_the_default_data_folder_is_per_user_never_the_working_directory(tmp_path: Path,
