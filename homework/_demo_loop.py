@@ -12,6 +12,8 @@ Runs after the paper round trip of :mod:`homework._demo`, on the same class, wit
    11 target_next_sets  the next day's set for each student, picked by that mastery from the bank
                         (20 minutes on the same points and their prerequisites, under the cap: one
                         student already has 45 minutes of Chinese), and the A/B/C tiers of the class
+   12 write_reports     stage 3 for the teacher: the class report (HTML), the 错题本 of the student
+                        with the most mistakes (PDF, with their own handwriting) and the grades (Excel, CSV)
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class LoopSummary:
     minutes_spent: dict[str, float]
     targeted: Any = None  # homework.TargetedHomework: each student's next set (step 11)
     tiers: Any = None  # homework.TieredHomework: the same class in A/B/C tiers
+    reports: tuple[Path, ...] = ()  # step 12: class report, one student's 错题本, grade exports
 
 
 def teacher_assigns(students: list[str]) -> tuple[Any, Any, Any, str, str]:
@@ -136,6 +139,27 @@ def target_next_sets(bank: Any, assignment: Any, intake: Any, model: Any, ledger
     return targeted, tiers
 
 
+def write_reports(bank: Any, assignment: Any, intake: Any, model: Any, ledger: Any, out: Path) -> tuple[Path, ...]:
+    """Step 12: what the teacher opens the next morning: the class report, the 错题本 of the student with
+    the most mistakes, and the grades as Excel and CSV, in ``out/reports``."""
+    from homework._analytics import mistake_notebook
+    from homework._exports import grade_table, write_grades
+    from homework._notebook import write_notebook
+    from homework._records import store_records
+    from homework._reports import class_report, report_data, write_report
+
+    folder = out / "reports"
+    records = store_records(intake.store, bank, ledger, school="示范小学")
+    data = report_data(records, bank, model=model)
+    report = write_report(class_report(data, CLASS_NAME), folder / "class-report.html")
+    mistakes = mistake_notebook(data.answers[data.answers["assignment_id"] == assignment.id], bank)
+    worst = str(mistakes["student_id"].value_counts().idxmax()) if len(mistakes) else str(data.sheets["student_id"].iloc[0])
+    notebook = write_notebook(data, folder / f"错题本-{worst}.pdf", students=[worst], store=intake.store)
+    table = grade_table(data.answers, data.sheets, [assignment.id], CLASS_NAME)
+    return (report, notebook, write_grades(table, folder / "grades.xlsx", title=assignment.id),
+            write_grades(table, folder / "grades.csv"))
+
+
 def run_loop(spec: Any, out: Path, seed: int, timed: Any, progress: Progress | None = None) -> LoopSummary:
     """Steps 7-11 on the class of ``spec``; ``timed(name, fn, *args)`` runs and times each step."""
     students = [s.id for s in spec.students]
@@ -145,5 +169,7 @@ def run_loop(spec: Any, out: Path, seed: int, timed: Any, progress: Progress | N
     table, graded, review, wrong, minutes, model = timed("update_mastery", update_mastery, bank, assignment, intake,
                                                          students)
     targeted, tiers = timed("target_next_sets", target_next_sets, bank, assignment, intake, model, ledger, students)
+    reports = timed("write_reports", write_reports, bank, assignment, intake, model, ledger, out)
     return LoopSummary(assignment.id, len(assignment), assignment.total_minutes, cap, refused,
-                       (printed.questions, printed.sheets), graded, review, table, wrong, minutes, targeted, tiers)
+                       (printed.questions, printed.sheets), graded, review, table, wrong, minutes, targeted, tiers,
+                       reports)

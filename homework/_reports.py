@@ -102,6 +102,10 @@ def _cards(cards: Sequence[tuple[str, str, bool]]) -> str:
         for value, label, warn in cards) + "</div>"
 
 
+STEM_COLUMNS = frozenset({"题目", "再练一题"})
+"""Table columns holding item stems, typeset (stacked fractions...); answers are shown as written."""
+
+
 def _table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None, limit: int = 60) -> str:
     if frame.empty:
         return '<p class="note">（无）</p>'
@@ -111,7 +115,8 @@ def _table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None, limit:
 
 
 def _html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], formats: Mapping[str, str]) -> str:
-    """Rows as an HTML table; numbers right-aligned in ``formats[header]``, text typeset (fractions)."""
+    """Rows as an HTML table; numbers right-aligned in ``formats[header]``, stems (:data:`STEM_COLUMNS`)
+    typeset, everything else escaped as it is."""
     body = []
     for row in rows:
         cells = []
@@ -119,7 +124,8 @@ def _html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], formats: 
             number = isinstance(value, float | int) and not isinstance(value, bool)
             text = "" if number and not math.isfinite(float(value)) else (
                 format(value, formats[column]) if column in formats and number else str(value))
-            cells.append(f'<td class="num">{escape(text)}</td>' if number else f"<td>{_cell(text)}</td>")
+            shown = _cell(text) if column in STEM_COLUMNS else escape(text)
+            cells.append(f'<td class="num">{escape(text)}</td>' if number else f"<td>{shown}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
@@ -289,7 +295,7 @@ def _items_part(answers: pd.DataFrame, days: pd.Series) -> str:
     for r in low.itertuples(index=False):
         worth.setdefault(r.assignment_id, []).append((r.number, r.item_id, r.facility, r.discrimination, r.top_wrong,
                                                       r.top_wrong_rate))
-    headers = ["题号", "题目", "难度系数", "区分度", "最常见错答", "比例"]
+    headers = ["题号", "题目编号", "难度系数", "区分度", "最常见错答", "比例"]
     formats = {"难度系数": ".2f", "区分度": ".2f", "比例": ".0%"}
     for n, assignment_id in enumerate(reversed(order)):
         mine = by_assignment[assignment_id]

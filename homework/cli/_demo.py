@@ -96,6 +96,10 @@ def _print_loop(loop: Any) -> None:
                    + f"{spent if spent is not None else '-':>9}")
     if loop.targeted is not None:
         _print_targeted(loop.targeted, loop.tiers)
+    if loop.reports:
+        typer.echo("\nfor the teacher (stage 3): class report, the 错题本 of the student with the most mistakes, grades:")
+        for path in loop.reports:
+            typer.echo(f"  {path}")
 
 
 def _print_targeted(targeted: Any, tiers: Any, shown: int = 2) -> None:

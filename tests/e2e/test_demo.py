@@ -25,7 +25,7 @@ def test_every_step_runs_and_reports_progress(summary) -> None:  # noqa: ANN001
     result, steps = summary
     assert list(result.seconds) == ["load_class", "print_sheets", "fill_and_scan", "station_uploads", "receive_scans",
                                     "teacher_assigns", "print_homework", "answer_and_scan", "update_mastery",
-                                    "target_next_sets"]
+                                    "target_next_sets", "write_reports"]
     assert {"fill_and_scan", "receive_scans"} <= set(steps)
     assert result.pdf.read_bytes()[:5] == b"%PDF-"
     assert len(list((result.out / "scans").glob("*.jpg"))) == result.pages == 3
@@ -88,6 +88,22 @@ def test_each_student_gets_a_next_set_from_that_mastery_within_the_cap(summary) 
     assert all(0 < a.total_minutes <= 15 for a in tiers.assignments.values())
 
 
+def test_the_demo_ends_with_a_class_report_a_notebook_and_the_grades(summary) -> None:  # noqa: ANN001
+    import pandas as pd
+    import pypdfium2 as pdfium
+
+    loop = summary[0].loop
+    report, notebook, xlsx, csv = loop.reports
+    html = report.read_text(encoding="utf-8")
+    assert "六年级(2)班 作业报告" in html and html.count('data-chart="heatmap"') == 1 and "<script" not in html
+    pages = pdfium.PdfDocument(notebook)
+    text = pages[0].get_textpage().get_text_range()
+    assert text.startswith("错题本") and "六年级(2)班" in text and len(pages) >= 1
+    grades = pd.read_excel(xlsx)
+    assert len(grades) == 3 and "总分" in grades and "用时（分钟）" in grades
+    pd.testing.assert_frame_equal(pd.read_csv(csv), grades, check_dtype=False)
+
+
 def test_cli_prints_the_summary(tmp_path: Path) -> None:
     out = tmp_path / "demo-out"
     run = CliRunner().invoke(app, ["demo", "--out", str(out), "--students", "2", "--seed", "9"])
@@ -98,3 +114,4 @@ def test_cli_prints_the_summary(tmp_path: Path) -> None:
     assert "next sets (stage 4, 个性作业) for 2026-11-24" in run.output
     assert "why s2301 gets these items:" in run.output and "or one sheet per tier" in run.output
     assert (out / "sheets.pdf").exists() and (out / "store").is_dir()
+    assert "for the teacher (stage 3)" in run.output and (out / "reports" / "class-report.html").exists()
