@@ -11,7 +11,7 @@ PADDLE_STAMP := $(PADDLE_VENV)/.installed
 LATEST_VENV  ?= .venv-latest
 LOCK_FLAGS   := --universal --python-version 3.11 --generate-hashes --quiet $(if $(UPGRADE),--upgrade)
 
-.PHONY: demo test test-latest lint bench lock clean
+.PHONY: demo test test-latest lint bench lock clean chromium
 
 # A fresh venv from a lock: the installer and build backend (tools.txt), then the lock, then this
 # project itself, editable and without dependencies. $(1): the venv folder; $(2): the lock file.
@@ -37,13 +37,18 @@ demo: $(STAMP)
 # The storage and API tests run on SQLite and on PostgreSQL: tests/postgres_server.py installs Debian's
 # postgresql if it is missing, starts a server on 127.0.0.1 in a temporary folder, sets
 # HOMEWORK_TEST_POSTGRES_URL for pytest, and stops the server afterwards even when the tests fail.
-test: $(STAMP) $(PADDLE_STAMP) lint
+test: $(STAMP) $(PADDLE_STAMP) lint chromium
 	$(PADDLE_VENV)/bin/python -m pytest -q -m paddle
 	$(PY) tests/postgres_server.py run -- $(PY) -m pytest -q -m "not paddle"
 
+# The report tests drive Debian's chromium through Playwright (executable_path; no browser download).
+chromium:
+	command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+
 # The suite against the newest release of every dependency that pyproject.toml allows (no lock):
 # an early warning of what the next `make lock` will bring.
-test-latest:
+test-latest: chromium
 	rm -rf $(LATEST_VENV)
 	$(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
