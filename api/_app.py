@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import _problems as problems
 from api._routes import assignments, health, jobs, review, scans, targeted, uploads
 from api._settings import Settings
+from api._sheet_templates import sheet_templates
 from api._targeting import Targeting
 from homework import HomeworkService, Worker
 from homework._worker import worker_name
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None, *, service: HomeworkService | N
     app.state.settings = settings
     app.state.service = service
     app.state.targeting = Targeting(settings)
-    for router in (health, assignments, scans, uploads, jobs, review, targeted):
+    for router in (health, assignments, scans, uploads, jobs, review, targeted, sheet_templates):
         app.include_router(router)
 
     problems.install(app)

@@ -31,6 +31,7 @@ from api._schemas import (
 )
 from api._targeting import TargetingDep
 from homework import PageLimitError, history_from_answers, render_question_paper
+from homework._foreign_intake import is_foreign
 from homework.storage import current_revision
 
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="A positive id (at most 2^31 - 1).")]
@@ -47,8 +48,10 @@ health = APIRouter(tags=["health"])
 
 @assignments.post("", status_code=status.HTTP_201_CREATED)
 def register_assignment(intake: SchoolIntake, spec: Annotated[dict[str, Any], Body()]) -> AssignmentPublic:
-    """Register an assignment's answer-sheet spec (the JSON format in the README)."""
-    loaded = intake.register(spec)
+    """Register an assignment's answer-sheet spec (the JSON format in the README), or an assignment
+    on a foreign sheet: ``{"assignment_id", "title", "sheet", "students": [{"id", "name", "number"}]}``
+    with the sheet from ``POST /sheet-templates`` (its scans are matched by the number on them)."""
+    loaded = intake.register_foreign(spec) if is_foreign(spec) else intake.register(spec)
     return AssignmentPublic(assignment_id=loaded.assignment_id, title=loaded.title,
                             students=len(loaded.students), fields=len(loaded.fields))
 
@@ -77,7 +80,8 @@ def questions_pdf(service: ServiceDep, who: Staff, targeting: TargetingDep, assi
 
 @assignments.get("/{assignment_id}/answers")
 def answers(intake: SchoolIntake, assignment_id: str) -> list[AnswerPublic]:
-    intake.spec(assignment_id)  # 404 for an unknown assignment
+    if not intake.knows(assignment_id):  # ours or on a foreign sheet; else 404
+        intake.spec(assignment_id)
     return [AnswerPublic(**{**row, "correct": None if row["correct"] is None else bool(row["correct"])})
             for row in intake.store.answers(assignment_id)]
 

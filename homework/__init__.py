@@ -36,6 +36,7 @@ from homework._errors import (
     UnknownAssignmentError,
     UnknownKnowledgePointError,
 )
+from homework._foreign_intake import ForeignAssignment, RosterEntry, load_foreign_assignment
 from homework._graph import KnowledgeGraph
 from homework._intake import Accepted, Intake, PageOutcome, UploadReport
 from homework._items import Item, ItemType, KnowledgePoint, item_answer_key, numeric_value
@@ -96,6 +97,9 @@ __all__ = [
     "UploadStatus",
     "Worker",
     "Intake",
+    "ForeignAssignment",
+    "RosterEntry",
+    "load_foreign_assignment",
     "PageOutcome",
     "ReviewItem",
     "ScanStore",

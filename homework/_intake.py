@@ -15,10 +15,19 @@ the file is kept as uploaded before anything is read, and every page gets a stor
       └─ read                 answers graded; unconfident ones -> review queue (with their crop)
 
 A sheet is complete when all of its pages were accepted, whatever the order they came in.
+
+Sheets the library did not print (an OMRChecker template, a vendor 答题卡; see
+:mod:`homework._foreign_intake`) have no QR code. A page without our markers is tried against
+the school's assignments on foreign sheets (or only the one an upload names: ``receive(...,
+assignment_id=...)``): the sheet's own steps must align it (page edges, corner markers, a
+reference image) and the number bubbled on it must be on exactly one such assignment's roster.
+A page whose number is unclear, incomplete, unknown or on two rosters is ``not_identified`` and
+kept for a human; nothing is graded for a guessed student.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -33,6 +42,16 @@ import numpy as np
 from sqlalchemy.exc import IntegrityError
 
 from homework._errors import HomeworkError, PageLimitError, ReviewClosedError, UnknownAssignmentError
+from homework._foreign_intake import (
+    ForeignAssignment,
+    NotIdentifiedError,
+    grade_value,
+    graded_row,
+    identify,
+    is_foreign,
+    load_foreign_assignment,
+    question_crop,
+)
 from homework.storage import ScanStore, StoredPage
 from scanning import (
     Answer,
@@ -121,6 +140,7 @@ class Intake:
         self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr  # models load on first use
         self._reader: SheetReader | None = None
         self._specs: dict[str, tuple[int, SheetSpec]] | None = None  # parsed once; reloaded on a miss
+        self._foreign: dict[str, tuple[int, ForeignAssignment]] = {}
 
     # -- assignments -----------------------------------------------------------------------
 
@@ -132,10 +152,34 @@ class Intake:
         ``db``: a transaction of the store to write it in (e.g. the ledger's, so a set and its sheet
         are recorded together).
         """
+        if isinstance(spec, dict) and is_foreign(spec):
+            raise HomeworkError("this is an assignment on a foreign sheet: register it with register_foreign")
         loaded = load_spec(spec)
         self.store.put_spec(loaded.assignment_id, loaded.model_dump_json(by_alias=False), _key_digest(loaded), db)
         self._specs, self._reader = None, None
         return loaded
+
+    def register_foreign(self, assignment: ForeignAssignment | dict[str, Any] | str, *,
+                         db: Any = None) -> ForeignAssignment:
+        """Make an assignment on a foreign sheet known: its sheet, and its roster with student numbers.
+        A changed answer key makes a new version, as for our own sheets."""
+        loaded = load_foreign_assignment(assignment)
+        keys = json.dumps({q: k.model_dump(mode="json") for q, k in loaded.sheet.keys.items()}, sort_keys=True)
+        self.store.put_spec(loaded.assignment_id, loaded.model_dump_json(),
+                            hashlib.sha256(keys.encode()).hexdigest(), db)
+        self._specs, self._reader = None, None
+        return loaded
+
+    def foreign(self, assignment_id: str) -> ForeignAssignment:
+        """A registered assignment on a foreign sheet; :class:`UnknownAssignmentError` if there is none."""
+        return self._foreign_versioned(assignment_id)[1]
+
+    def _foreign_versioned(self, assignment_id: str) -> tuple[int, ForeignAssignment]:
+        if assignment_id not in self._foreign:
+            self._load_specs()
+        if assignment_id not in self._foreign:
+            raise UnknownAssignmentError(f"assignment {assignment_id!r} is not registered on a foreign sheet")
+        return self._foreign[assignment_id]
 
     def spec(self, assignment_id: str) -> SheetSpec:
         """The registered spec of an assignment; :class:`UnknownAssignmentError` if there is none."""
@@ -154,7 +198,10 @@ class Intake:
         return specs[assignment_id]
 
     def knows(self, assignment_id: str) -> bool:
-        """Whether the assignment is registered."""
+        """Whether the assignment is registered (on one of our sheets or on a foreign one)."""
+        return self._is_ours(assignment_id) or assignment_id in self._foreign
+
+    def _is_ours(self, assignment_id: str) -> bool:
         try:
             self.spec(assignment_id)
         except UnknownAssignmentError:
@@ -162,7 +209,10 @@ class Intake:
         return True
 
     def _load_specs(self) -> dict[str, tuple[int, SheetSpec]]:
-        specs = {aid: (version, load_spec(data)) for aid, (version, data) in self.store.versioned_specs().items()}
+        stored = self.store.versioned_specs()
+        self._foreign = {aid: (version, load_foreign_assignment(data))
+                         for aid, (version, data) in stored.items() if is_foreign(data)}
+        specs = {aid: (version, load_spec(data)) for aid, (version, data) in stored.items() if not is_foreign(data)}
         if self._specs is not None and specs.keys() != self._specs.keys():
             self._reader = None
         self._specs = specs
@@ -212,18 +262,30 @@ class Intake:
             job_id = JobQueue(self.store.engine).enqueue(db, self.store.school, upload_id)
         return Accepted(upload_id, job_id, name, len(data))
 
-    def process(self, upload_id: int, *, progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:
-        """Read every page of an accepted upload, grade what can be graded; report each page's fate."""
+    def process(self, upload_id: int, *, progress: Callable[[PageOutcome], None] | None = None,
+                assignment_id: str | None = None) -> UploadReport:
+        """Read every page of an accepted upload, grade what can be graded; report each page's fate.
+
+        ``assignment_id``: the upload holds sheets of this assignment on a foreign sheet (no QR).
+        Without it, a page with none of our markers is tried against every foreign-sheet assignment.
+        """
         upload = self.store.upload(upload_id)
         if upload is None:
             raise HomeworkError(f"no upload {upload_id}")
         data = self.store.get_blob(upload["sha256"])
+        self._load_specs()
+        named = self._foreign_versioned(assignment_id)[1] if assignment_id is not None and not self._is_ours(
+            assignment_id) else None
         reader = self._sheet_reader()
         outcomes: list[PageOutcome] = []
         completed: list[tuple[str, str]] = []
-        results = reader.read_file(data, name=upload["name"]) if reader else _no_specs(upload["name"])
+        if named is not None or (reader is None and self._foreign):
+            candidates = [named] if named is not None else [a for _, a in self._foreign.values()]
+            results: Iterable[Any] = _foreign_pages(candidates, data, upload["name"])
+        else:
+            results = reader.read_file(data, name=upload["name"]) if reader else _no_specs(upload["name"])
         for index, result in enumerate(_guarded(results, upload["name"])):
-            outcome = self._keep(upload_id, index, result)
+            outcome = self._keep(upload_id, index, self._foreign_or(result))
             outcomes.append(outcome)
             if outcome.status == "read" and self._completes_sheet(outcome):
                 completed.append((outcome.assignment_id or "", outcome.student_id or ""))
@@ -232,10 +294,12 @@ class Intake:
         return UploadReport(upload_id, upload["name"], tuple(outcomes), tuple(completed))
 
     def receive(self, data: bytes | str | Path, *, name: str | None = None, station: str | None = None,
-                progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:
+                progress: Callable[[PageOutcome], None] | None = None,
+                assignment_id: str | None = None) -> UploadReport:
         """Keep a file, read every page in it, grade what can be graded; report each page's fate.
 
         The same file twice is kept once: the second time reports the first upload's pages.
+        ``assignment_id`` names the assignment of an upload of foreign sheets (see :meth:`process`).
         """
         from homework.storage import JobQueue
 
@@ -243,18 +307,20 @@ class Intake:
             name = name or Path(data).name
             data = Path(data).read_bytes()
         accepted = self.accept(data, name=name or "upload", station=station)
-        report = self.process(accepted.upload_id, progress=progress)
+        report = self.process(accepted.upload_id, progress=progress, assignment_id=assignment_id)
         JobQueue(self.store.engine).finish(accepted.job_id, worker=None)
         return report
 
     def receive_many(self, paths: Iterable[str | Path], **kw: Any) -> list[UploadReport]:
         return [self.receive(path, **kw) for path in paths]
 
-    def _keep(self, upload_id: int, index: int, result: PageReading | PageFailure) -> PageOutcome:
+    def _keep(self, upload_id: int, index: int, result: PageReading | PageFailure | ForeignPage) -> PageOutcome:
         with self.store.transaction() as db:
             stored = self.store.page_in_upload(db, upload_id, index)
         if stored is not None:  # a run before this one stored it (the job is being run again)
             return _outcome(stored, str(result.source))
+        if isinstance(result, ForeignPage):
+            return self._keep_foreign(upload_id, index, result)
         if isinstance(result, PageFailure):
             return self._keep_failure(upload_id, index, result)
         sheet = result.sheet
@@ -321,15 +387,83 @@ class Intake:
                 result = grade(key, reading)
                 row.update(score=result.score, max_score=result.max_score, correct=bool(result.correct),
                            grade_status=result.status, grade_reason=result.reason)
-            self.store.put_answer(db, row, because=f"scan, page #{page_id}")
-            if row["grade_status"] == "needs_review":
-                crop_sha = self.store.put_blob(_png(reading.crop), db) if reading.crop is not None else None
-                self.store.add_review(db, assignment_id=page.assignment_id, student_id=page.student_id,
-                                      field_id=reading.field_id, page_id=page_id, crop_sha256=crop_sha,
-                                      reason=row["grade_reason"])
-                to_review += 1
-            elif row["grade_status"] == "graded":
-                graded += 1
+            done, asked = self._put_answer(db, row, functools.partial(getattr, reading, "crop"))
+            graded, to_review = graded + done, to_review + asked
+        return graded, to_review
+
+    def _put_answer(self, db: Any, row: dict[str, Any], crop: Callable[[], np.ndarray | None]) -> tuple[int, int]:
+        """Store one answer; one that needs review also gets a review item with its crop.
+        Returns (1, 0) for an answer graded, (0, 1) for one sent to review, else (0, 0)."""
+        self.store.put_answer(db, row, because=f"scan, page #{row['page_id']}")
+        if row["grade_status"] == "needs_review":
+            image = crop()
+            crop_sha = self.store.put_blob(_png(image), db) if image is not None else None
+            self.store.add_review(db, assignment_id=row["assignment_id"], student_id=row["student_id"],
+                                  field_id=row["field_id"], page_id=row["page_id"], crop_sha256=crop_sha,
+                                  reason=row["grade_reason"])
+            return 0, 1
+        return int(row["grade_status"] == "graded"), 0
+
+    # -- foreign sheets ----------------------------------------------------------------------
+
+    def _foreign_or(self, result: Any) -> Any:
+        """A page none of our sheets' markers were found on, read as a foreign sheet if one fits."""
+        if (isinstance(result, PageFailure) and type(result.error) is PageNotRegisteredError and self._foreign
+                and result.image is not None):
+            candidates = [a for _, a in self._foreign.values()]
+            return next(iter(_foreign_pages(candidates, None, str(result.source), image=result.image)))
+        return result
+
+    def _keep_foreign(self, upload_id: int, index: int, page: ForeignPage) -> PageOutcome:
+        """One page of a foreign sheet: kept with its reason, or identified by number and graded."""
+        if page.reading is None or page.assignment is None:
+            return self._kept(upload_id, index, page.source, page.status, page.reason,
+                              page.assignment.assignment_id if page.assignment else None)
+        assignment, reading = page.assignment, page.reading
+        try:
+            student = identify(reading, assignment)
+        except NotIdentifiedError as exc:
+            return self._kept(upload_id, index, page.source, "not_identified", str(exc), assignment.assignment_id,
+                              reading.confidence)
+        version, _ = self._foreign_versioned(assignment.assignment_id)
+        key = (assignment.assignment_id, student.id, 0, 1)
+        try:
+            with self.store.transaction() as db:
+                page_id = self.store.add_page(db, upload_id, index, "read", "read", key, reading.confidence,
+                                              spec_version=version)
+                graded, to_review = self._grade_foreign(db, page_id, assignment, version, student.id, reading)
+        except IntegrityError:  # this student's sheet was accepted before
+            earlier = self.store.accepted_page(assignment.assignment_id, student.id, 0)
+            message = (f"{student.id}'s sheet for {assignment.assignment_id} was already accepted "
+                       f"(page #{earlier.page_id if earlier else '?'}); kept, not graded again")
+            with self.store.transaction() as db:
+                page_id = self.store.add_page(db, upload_id, index, "duplicate", message, key, reading.confidence)
+            return PageOutcome(page_id, page.source, "duplicate", message, *key)
+        return PageOutcome(page_id, page.source, "read", "read", *key, graded=graded, to_review=to_review,
+                           confidence=reading.confidence)
+
+    def _kept(self, upload_id: int, index: int, source: str, status: str, reason: str, assignment_id: str | None,
+              confidence: float | None = None) -> PageOutcome:
+        message = f"{reason} (kept for a human)"
+        with self.store.transaction() as db:
+            page_id = self.store.add_page(db, upload_id, index, status, message, None, confidence)
+        logger.info("%s: %s", source, message)
+        return PageOutcome(page_id, source, status, message, assignment_id, confidence=confidence)
+
+    def _grade_foreign(self, db: Any, page_id: int, assignment: ForeignAssignment, version: int, student_id: str,
+                       reading: Any) -> tuple[int, int]:
+        graded = to_review = 0
+        sheet = assignment.sheet
+        for answer in reading.answers:
+            if answer.field_id == sheet.identity:
+                continue
+            row = {"assignment_id": assignment.assignment_id, "student_id": student_id, "field_id": answer.field_id,
+                   "page_id": page_id, "kind": "foreign", "value": answer.value,
+                   "confidence": float(answer.confidence), "read_status": answer.status,
+                   "read_reason": answer.reason, "graded_by": "auto", "spec_version": version,
+                   "updated_at": time.time(), **graded_row(answer, sheet.keys.get(answer.field_id))}
+            done, asked = self._put_answer(db, row, functools.partial(question_crop, reading, sheet, answer.field_id))
+            graded, to_review = graded + done, to_review + asked
         return graded, to_review
 
     def _completes_sheet(self, outcome: PageOutcome) -> bool:
@@ -343,6 +477,8 @@ class Intake:
         item = self.store.review(review_id)
         if item.status != "open":
             raise ReviewClosedError(f"review item {review_id} was already resolved")
+        if not self._is_ours(item.assignment_id):
+            return self._resolve_foreign(review_id, item, value, teacher)
         version, spec = self._versioned(item.assignment_id)
         field = spec.field(item.field_id)
         key = field.key
@@ -362,8 +498,26 @@ class Intake:
             self.store.put_answer(db, answer, because=f"review #{review_id} resolved by {teacher}")
         return answer
 
+    def _resolve_foreign(self, review_id: int, item: Any, value: str, teacher: str) -> dict[str, Any]:
+        version, assignment = self._foreign_versioned(item.assignment_id)
+        answer = self.store.answer(item.assignment_id, item.student_id, item.field_id)
+        answer.update(value=value, confidence=1.0, read_status="ok", read_reason=f"read by {teacher}",
+                      graded_by=teacher, updated_at=time.time(), grade_status="ungraded", grade_reason="no key",
+                      spec_version=version)
+        key = assignment.sheet.keys.get(item.field_id)
+        if key is not None:
+            answer.update(grade_value(value.strip().upper() if value.strip().isalpha() else value.strip(), key))
+        with self.store.transaction() as db:
+            if not self.store.close_review(db, review_id, teacher):
+                raise ReviewClosedError(f"review item {review_id} was already resolved")
+            self.store.put_answer(db, answer, because=f"review #{review_id} resolved by {teacher}")
+        return answer
+
     def missing_pages(self, assignment_id: str) -> dict[str, list[int]]:
         """For each student of the assignment, the 0-based sheet pages not yet accepted."""
+        if not self._is_ours(assignment_id):
+            roster = self.foreign(assignment_id).students
+            return {s.id: [0] for s in roster if not self.store.sheet_pages(assignment_id, s.id)[0]}
         spec = self.spec(assignment_id)
         from scanning import student_pages
 
@@ -392,6 +546,88 @@ def _guarded(results: Iterable[PageReading | PageFailure], name: str) -> Iterato
         error = BadImageError(f"{name}: the reader failed on this page ({type(exc).__name__}: {exc}); "
                               "the rest of the file was not read")
         yield PageFailure(SourceRef(name, done), error)
+
+
+@dataclass(frozen=True, eq=False)
+class ForeignPage:
+    """A page read as a foreign sheet: the assignment it fits and its reading, or why it fits none."""
+
+    source: str
+    assignment: ForeignAssignment | None
+    reading: Any = None  # a scanning.ForeignReading
+    status: str = "read"
+    reason: str = ""
+
+
+def _foreign_pages(assignments: list[ForeignAssignment], data: bytes | None, name: str, *,
+                   image: np.ndarray | None = None) -> Iterable[ForeignPage]:
+    """Every page of an upload (or the one ``image``) read as the foreign sheet that fits it."""
+    from scanning import ScanningError, load_foreign_image
+    from scanning._load import page_loaders, sniff_format
+
+    try:
+        if image is not None:
+            loaders: list[tuple[str, Callable[[], np.ndarray]]] = [(name, functools.partial(np.asarray, image))]
+        elif data is not None and sniff_format(data) == "jpeg" and len(assignments) == 1:
+            photo = load_foreign_image(assignments[0].sheet, data, name)  # decoded at the size it is read at
+            loaders = [(f"{name} page 1", functools.partial(np.asarray, photo))]
+        else:
+            loaders = [(str(ref), decode) for ref, decode in page_loaders(data or b"", name=name)]
+    except ScanningError as exc:
+        yield ForeignPage(f"{name} page 1", assignments[0] if len(assignments) == 1 else None, None,
+                          _status(exc), str(exc))
+        return
+    for source, decode in loaders:
+        try:
+            yield _fit(assignments, decode(), source)
+        except ScanningError as exc:
+            yield ForeignPage(source, assignments[0] if len(assignments) == 1 else None, None, _status(exc), str(exc))
+
+
+def _fit(assignments: list[ForeignAssignment], image: np.ndarray, source: str) -> ForeignPage:
+    """The one assignment whose sheet aligns this page and whose roster has its number."""
+    from scanning import ScanningError, read_foreign_page
+
+    readings: dict[str, Any] = {}  # one reading per sheet, shared by assignments on the same sheet
+    fits, failures = [], []
+    for assignment in assignments:
+        sheet_key = assignment.sheet.model_dump_json()
+        try:
+            reading = readings.get(sheet_key) or read_foreign_page(assignment.sheet, image)
+        except ScanningError as exc:
+            failures.append(exc)
+            continue
+        readings[sheet_key] = reading
+        fits.append((assignment, reading))
+    if len(assignments) == 1:
+        if failures:
+            raise failures[0]
+        return ForeignPage(source, *fits[0])
+    if not fits:
+        raise failures[0] if len(failures) == 1 else PageNotRegisteredError(
+            "no registration markers, and no foreign sheet of this school aligns it")
+    known = [(a, r) for a, r in fits if _number_on_roster(a, r)]
+    if len(known) == 1:
+        return ForeignPage(source, *known[0])
+    if len(known) > 1:
+        names = ", ".join(a.assignment_id for a, _ in known)
+        return ForeignPage(source, None, None, "not_identified", f"its student number is on the rosters of {names}: "
+                           "upload it naming its assignment")
+    return ForeignPage(source, *fits[0]) if len(fits) == 1 else ForeignPage(
+        source, None, None, "not_identified", "it fits several foreign sheets and its number is on none of their "
+        "rosters")
+
+
+def _number_on_roster(assignment: ForeignAssignment, reading: Any) -> bool:
+    try:
+        identify(reading, assignment)
+    except NotIdentifiedError:
+        return False
+    return True
+
+
+def _status(error: Exception) -> str:
+    return next((s for t, s in _FAILURE_STATUS if isinstance(error, t)), "not_identified")
 
 
 def _no_specs(name: str) -> Iterable[PageFailure]:

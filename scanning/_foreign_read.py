@@ -73,6 +73,9 @@ PRINT_QUANTILE = 0.25
 NO_MARK_BELOW = 0.3
 """A page whose darkest bubble is paler than this, with no clear gap, has no marks."""
 
+IMPLAUSIBLE_SHARE = 0.1
+"""Share of fields with three or more marks above which a page is taken for another sheet."""
+
 TARGET_BUBBLE_PX = 14.0
 """Smallest bubble side, in pixels, the page is read at (above: faster; below: coarser)."""
 
@@ -129,6 +132,7 @@ def read_foreign_page(sheet: ForeignSheet, gray: np.ndarray, source: SourceRef |
     threshold, gap = page_threshold(np.concatenate(darkness) if darkness else np.zeros(0))
     fields = tuple(_read_field(f.id, f.kind, [b.value for b in f.bubbles], d, threshold, gap)
                    for f, d in zip(sheet.fields, darkness, strict=True))
+    _check_plausible(fields)
     by_id = {f.field_id: f for f in fields}
     empties = {f.id: sheet.empty_value if f.empty_value is None else f.empty_value for f in sheet.fields}
     answers = tuple(_answer(q.id, [by_id[p] for p in q.parts], sheet.keys.get(q.id), empties)
@@ -158,6 +162,18 @@ def load_foreign_image(sheet: ForeignSheet, data: bytes, name: str = "<bytes>") 
     if image is None or image.size == 0:
         raise BadImageError(f"{name}: not an image that can be decoded")
     return image
+
+
+def _check_plausible(fields: tuple[FieldReading, ...]) -> None:
+    """A page where many fields are dark all over is not this sheet (or is misaligned): refuse it
+    rather than read answers off another layout."""
+    from scanning._errors import PageNotRegisteredError
+
+    sizable = [f for f in fields if len(f.bubbles) >= 3]
+    dark = [f.field_id for f in sizable if sum(b.state == FILLED for b in f.bubbles) >= 3]
+    if sizable and len(dark) > IMPLAUSIBLE_SHARE * len(sizable):
+        raise PageNotRegisteredError(f"the page does not look like this sheet: {len(dark)} of {len(sizable)} "
+                                     f"fields have three or more marks ({', '.join(dark[:6])}...)")
 
 
 def paper_level(image: np.ndarray, bubble_px: float) -> np.ndarray:
