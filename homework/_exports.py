@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from homework._errors import HomeworkError
+from homework._errors import HomeworkError, NotFoundError
 
 __all__ = ["assignments_between", "grade_table", "write_grades"]
 
@@ -48,7 +48,7 @@ def grade_table(answers: pd.DataFrame, sheets: pd.DataFrame, assignment_ids: Seq
     if class_name is not None:
         people = people[people["class_name"] == class_name]
     if people.empty:
-        raise HomeworkError(f"no sheets of {list(assignment_ids)[:5]}" + (f" in {class_name}" if class_name else ""))
+        raise NotFoundError(f"no sheets of {list(assignment_ids)[:5]}" + (f" in {class_name}" if class_name else ""))
     students = people.drop_duplicates("student_id").sort_values("student_id", kind="stable")
     table = pd.DataFrame({"姓名": students["name"].to_numpy(), "班级": students["class_name"].to_numpy()})
     index = pd.Index(students["student_id"], name="学号")

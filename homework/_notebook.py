@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from homework._errors import HomeworkError
+from homework._errors import HomeworkError, NotFoundError
 from homework._printing import MARGIN, MM, PAGE_H, PAGE_W, _Paper
 
 __all__ = ["answer_crops", "render_notebook", "write_notebook"]
@@ -183,7 +183,7 @@ def write_notebook(data: Any, out: str | Path, *, students: list[str], store: An
     sheets = data.sheets[data.sheets["student_id"].isin(students)]
     missing = sorted(set(students) - set(sheets["student_id"]))
     if missing:
-        raise HomeworkError(f"no homework of student(s) {missing[:10]} in these records")
+        raise NotFoundError(f"no homework of student(s) {missing[:10]} in these records")
     notebook = mistake_notebook(data.answers[data.answers["student_id"].isin(students)], data.bank)
     first = sheets.drop_duplicates("student_id").set_index("student_id")
     people = {s: (str(first.loc[s, "name"]), str(first.loc[s, "class_name"])) for s in students}

@@ -27,7 +27,7 @@ import pandas as pd
 from homework import _charts as charts
 from homework._assignments import HomeworkCaps
 from homework._bank import ItemBank
-from homework._errors import HomeworkError
+from homework._errors import NotFoundError
 from homework._records import Records
 
 __all__ = ["ReportData", "class_report", "overview_report", "report_data", "student_report", "write_report"]
@@ -246,7 +246,7 @@ def class_report(data: ReportData, class_name: str, *, title: str = "") -> str:
     sheets = data.sheets[data.sheets["class_name"] == class_name]
     if sheets.empty:
         known = sorted(set(data.sheets["class_name"]))
-        raise HomeworkError(f"no homework of class {class_name!r} in these records (classes: {known[:20]})")
+        raise NotFoundError(f"no homework of class {class_name!r} in these records (classes: {known[:20]})")
     answers = data.answers[data.answers["student_id"].isin(sheets["student_id"])]
     students = sheets[["student_id", "name"]].drop_duplicates("student_id").sort_values("student_id")
     strip, days = _cap_strip(data, sheets, "每位学生每天的书面作业总时长（所有学科）")
@@ -355,7 +355,7 @@ def student_report(data: ReportData, student_id: str, *, title: str = "") -> str
 
     sheets = data.sheets[data.sheets["student_id"] == student_id]
     if sheets.empty:
-        raise HomeworkError(f"no homework of student {student_id!r} in these records")
+        raise NotFoundError(f"no homework of student {student_id!r} in these records")
     name, class_name = sheets["name"].iloc[0], sheets["class_name"].iloc[0]
     classmates = data.sheets[data.sheets["class_name"] == class_name]
     mastery = data.mastery[(data.mastery["student_id"] == student_id) & (data.mastery["n_responses"] > 0)]
@@ -422,7 +422,7 @@ def overview_report(data: ReportData, *, school: str | None = None, title: str =
 
     sheets = data.sheets if school is None else data.sheets[data.sheets["school"] == school]
     if sheets.empty:
-        raise HomeworkError(f"no homework of school {school!r} in these records")
+        raise NotFoundError(f"no homework of school {school!r} in these records")
     keys = ["school", "class_name"]
     compliance = cap_compliance(sheets, data.caps, by=keys)
     durations = duration_stats(sheets.assign(subject=sheets["subject"].map(lambda x: SUBJECTS.get(x, x))),

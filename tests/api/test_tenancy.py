@@ -70,6 +70,11 @@ def test_school_a_finds_none_of_school_bs_objects(schools: dict[str, Any]) -> No
         ("GET", "/jobs/{job_id}", f"/jobs/{upload['job']['job_id']}"),
         ("GET", "/scans/pages/{page_id}/file", f"/scans/pages/{page['page_id']}/file"),
         ("GET", "/review/{review_id}/crop.png", f"/review/{review['review_id']}/crop.png"),
+        ("GET", "/reports/classes/{class_name}", f"/reports/classes/{SPEC['class_name']}"),
+        ("GET", "/reports/students/{student_id}", "/reports/students/st01"),
+        ("GET", "/reports/school", "/reports/school"),
+        ("GET", "/reports/notebook.pdf", "/reports/notebook.pdf?student=st01"),
+        ("GET", "/reports/grades.{fmt}", f"/reports/grades.csv?assignment_id={aid}"),
     ]
     for method, route, path in not_found:
         assert _call(client, method, route, path, key).status_code == 404, path

@@ -1,0 +1,105 @@
+"""Stage 3 over HTTP: a class's or a student's report, the school overview, the 错题本 and grade exports.
+
+Every route is for staff (teacher, school admin) and reads the caller's school only, through the same
+intake and ledger as the other routes, so another school's class or student is simply not found.
+The bank (``HOMEWORK_BANK``) gives stems, knowledge points and practice items; without it the reports
+still show scores and times, and the 错题本 answers 503.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
+
+from api._deps import SchoolIntake, ServiceDep, Staff
+from api._problems import ApiError, responses
+from api._targeting import TargetingDep
+
+reports = APIRouter(prefix="/reports", tags=["reports"], responses={**responses(401, 403, 404, 422), **responses(503)})
+
+_PDF = "application/pdf"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _data(service: Any, who: Any, intake: Any, targeting: Any, *, need_bank: bool = False) -> Any:
+    from homework._records import store_records
+    from homework._reports import report_data
+
+    try:
+        bank = targeting.bank()
+    except ApiError:
+        if need_bank:
+            raise
+        bank = None
+    ledger = service.ledger(who.school).ledger()
+    return report_data(store_records(intake.store, bank, ledger, school=who.school), bank), intake.store
+
+
+@reports.get("/classes/{class_name}", response_class=HTMLResponse)
+def class_page(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep,
+               class_name: str) -> HTMLResponse:
+    """The class report (self-contained HTML: mastery heatmap, items and distractors, times, 双减)."""
+    from homework._reports import class_report
+
+    data, _ = _data(service, who, intake, targeting)
+    return HTMLResponse(class_report(data, class_name))
+
+
+@reports.get("/students/{student_id}", response_class=HTMLResponse)
+def student_page(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep,
+                 student_id: str) -> HTMLResponse:
+    """One student's report, with the 错题本."""
+    from homework._reports import student_report
+
+    data, _ = _data(service, who, intake, targeting)
+    return HTMLResponse(student_report(data, student_id))
+
+
+@reports.get("/school", response_class=HTMLResponse)
+def school_page(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep) -> HTMLResponse:
+    """The school's classes side by side."""
+    from homework._reports import overview_report
+
+    data, _ = _data(service, who, intake, targeting)
+    return HTMLResponse(overview_report(data, title=f"{who.school} 作业概况"))
+
+
+@reports.get("/notebook.pdf", response_class=Response)
+def notebook_pdf(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep,
+                 student: Annotated[list[str] | None, Query(description="Student ids (repeatable).")] = None,
+                 class_name: Annotated[str | None, Query(description="Or every student of a class.")] = None,
+                 ) -> Response:
+    """The 错题本 as a printable A4 PDF, with each student's own writing cut from the scans."""
+    from homework._notebook import write_notebook
+
+    data, store = _data(service, who, intake, targeting, need_bank=True)
+    ids = list(student or []) or sorted(data.sheets.loc[data.sheets["class_name"] == class_name, "student_id"].unique())
+    if not ids:
+        raise ApiError(404, "not_found", "name students (student=...) or a class with homework (class_name=...)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_notebook(data, Path(tmp) / "notebook.pdf", students=ids, store=store)
+        return Response(path.read_bytes(), media_type=_PDF)
+
+
+@reports.get("/grades.{fmt}", response_class=Response)
+def grades(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep,
+           fmt: Literal["csv", "xlsx"],
+           assignment_id: Annotated[str | None, Query(description="One assignment's grades.")] = None,
+           class_name: Annotated[str | None, Query(description="Or a class over the days below.")] = None,
+           start: dt.date | None = None, end: dt.date | None = None) -> Response:
+    """Grades: one row per student, one column per question, totals and minutes (CSV or Excel)."""
+    from homework._exports import assignments_between, grade_table, write_grades
+
+    if (assignment_id is None) == (class_name is None):
+        raise ApiError(422, "invalid_request", "give assignment_id, or class_name with start/end")
+    data, _ = _data(service, who, intake, targeting)
+    ids = [assignment_id] if assignment_id else assignments_between(data.sheets, str(class_name), start, end)
+    table = grade_table(data.answers, data.sheets, ids, class_name)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_grades(table, Path(tmp) / f"grades.{fmt}", title=assignment_id or str(class_name))
+        return Response(path.read_bytes(), media_type=_XLSX if fmt == "xlsx" else "text/csv; charset=utf-8")
