@@ -124,7 +124,7 @@ def bars(values: Sequence[tuple[str, float]], *, title: str = "", unit: str = ""
             body.append(f'<line class="error" x1="{x + step / 2:.1f}" x2="{x + step / 2:.1f}" '
                         f'y1="{height - bottom - lo:.1f}" y2="{height - bottom - hi:.1f}" stroke="#444"/>')
         elif math.isfinite(v) and v:
-            body.append(_text(x + step / 2, height - bottom - h - 3, f"{v:.3g}", 8.5, "middle"))
+            body.append(_text(x + step / 2, height - bottom - h - 3, _short(v), 8.5, "middle"))
         if slanted:
             body.append(_text(x + step / 2 + 3, height - bottom + 10, label, 9, "end", rotate=-40))
         else:
@@ -136,6 +136,15 @@ def bars(values: Sequence[tuple[str, float]], *, title: str = "", unit: str = ""
                  _text(width - 6, y - 3, reference_label, 9, "end", "#c62828")]
     body.append(_text(4, height - 4, unit, 9, fill="#666"))
     return _svg("bars", width, height, body, title, bars=len(values))
+
+
+def _short(v: float) -> str:
+    """A bar's label: whole numbers from 100 on (1330, not 1.33e+03), else 3 significant digits.
+
+    >>> _short(1330.0), _short(7.111), _short(0.5)
+    ('1330', '7.11', '0.5')
+    """
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
 def _scale(lo: float, hi: float, a: float, b: float):  # noqa: ANN202 - a tiny closure
