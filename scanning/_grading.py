@@ -216,18 +216,24 @@ class GradingPolicy:
     """
 
     min_confidence: dict[str, float] = field(
-        default_factory=lambda: {"choice": 0.5, "true_false": 0.5, "number": 0.85, "text": 0.85, "score": 0.5}
+        default_factory=lambda: {
+            "choice": 0.5, "true_false": 0.5, "number": 0.85, "text": 0.85, "expression": 0.85, "score": 0.5
+        }  # fmt: skip
     )
-    min_key_probability: dict[str, float] = field(default_factory=lambda: {"number": 0.7, "text": 0.7})
-    wrong_min_confidence: dict[str, float] = field(default_factory=lambda: {"number": 0.5, "text": 0.5})
+    min_key_probability: dict[str, float] = field(
+        default_factory=lambda: {"number": 0.7, "text": 0.7, "expression": 0.7}
+    )
+    wrong_min_confidence: dict[str, float] = field(
+        default_factory=lambda: {"number": 0.5, "text": 0.5, "expression": 0.7}
+    )
     wrong_max_key_probability: float = 0.02
     guard_distance: int = 1
-    near_miss_min_confidence: float = 0.95
+    near_miss_min_confidence: float = 0.9
     near_miss_max_key_probability: float = 0.001
 
     def clear_near_miss(self, reading: Any) -> bool:
         """A reading one slip from the key that is still trusted as wrong: the ink explains it
-        (``unambiguous``: every glyph confident, one character per mark), it is read with at least
+        (``unambiguous``: every glyph confident, no mark left unread), it is read with at least
         ``near_miss_min_confidence`` and the key is all but ruled out."""
         key_p = getattr(reading, "key_probability", None)
         return (
@@ -264,7 +270,9 @@ def key_spellings(key: AnyKey) -> list[str]:
         out += [s + unit for unit in key.units for s in key.spellings]
         return list(dict.fromkeys(out))
     if isinstance(key, ExpressionKey):
-        return list(dict.fromkeys([key.answer, *key.spellings, *_bare_forms(key)]))
+        written = [key.answer, *key.spellings]
+        slashed = [s.replace("÷", "/") for s in written]  # the model reads a written ÷ as / too
+        return list(dict.fromkeys([*written, *slashed, *_bare_forms(key)]))
     if isinstance(key, TextKey):
         out = []
         for text in key.accepted:

@@ -199,13 +199,28 @@ def split_stacked_fraction(image: np.ndarray) -> StackedFraction | None:
     pale = cv2.morphologyEx((image < 225).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
     flat = cv2.morphologyEx(pale, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8, ltype=cv2.CV_16U)
+    thin = max(4, 0.12 * (y1 - y0))
     for i in sorted(range(1, n), key=lambda j: -stats[j, cv2.CC_STAT_WIDTH]):
         bar = tuple(int(v) for v in stats[i, :4])
-        if bar[2] > 4 * bar[3] and bar[3] <= max(4, 0.12 * (y1 - y0)):  # long and thin
-            found = _rows_around(image, mask, labels == i, bar, y1 - y0)
+        bar_mask = labels == i
+        if bar[3] > thin and bar[2] > 2 * thin:  # thick digits touch it (a photo): keep its full rows
+            bar, bar_mask = _core_rows(bar_mask, bar)
+        if bar[2] > 4 * bar[3] and bar[3] <= thin:  # long and thin
+            found = _rows_around(image, mask, bar_mask, bar, y1 - y0)
             if found is not None:
                 return found
     return None
+
+
+def _core_rows(bar_mask: np.ndarray, bar: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
+    """The rows of a flat run that span nearly all its width: the bar under the digits touching it."""
+    x, y, w, h = bar
+    rows = np.flatnonzero(bar_mask[y : y + h, x : x + w].sum(axis=1) >= 0.8 * w)
+    if rows.size == 0 or np.any(np.diff(rows) > 1):
+        return bar, bar_mask
+    core = np.zeros_like(bar_mask)
+    core[y + rows[0] : y + rows[-1] + 1] = bar_mask[y + rows[0] : y + rows[-1] + 1]
+    return (x, y + int(rows[0]), w, int(rows.size)), core
 
 
 def longest_runs(mask: np.ndarray) -> np.ndarray:
@@ -290,7 +305,7 @@ def _rows_around(
             return None
         px0, py0, px1, py1 = _bounds(part)
         centre = (px0 + px1) / 2
-        if py1 - py0 < max(3 * bh, 0.2 * ink_height) or px1 - px0 > 1.1 * bw or not bx <= centre <= bx + bw:
+        if py1 - py0 < max(2 * bh, 0.15 * ink_height) or px1 - px0 > 1.1 * bw or not bx <= centre <= bx + bw:
             return None
         if crossing and px1 - px0 < 0.3 * bw:
             return None  # a narrow stem under (or over) a flat stroke: a crossed 7, not a fraction

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -53,7 +53,7 @@ class TextReading:
     probability that the writing is one of the answer key's spellings (None: not verified);
     ``box``: the ink's ``(x, y, w, h)`` in the crop given (None for a line read as given);
     ``unambiguous``: the ink explains the reading: every character read with at least
-    ``CLEAR_CHAR`` probability and as many characters as separate marks (see :func:`glyph_count`),
+    ``CLEAR_CHAR`` probability and no separate mark left unread (see :func:`glyph_count`),
     so a reading that differs from the key by one character is a near miss, not a misread;
     ``note``: why an unread box was not read, for the teacher ("two rows of writing, but no
     fraction bar was found"; "" when there is nothing to say).
@@ -298,6 +298,8 @@ def read_answer(
         return TextReading("", 0.0, box=ink.box, note="two rows of writing, but no fraction bar was found")
     else:
         reading = backend.read(ink.image, charset, candidates)
+        if candidates:
+            reading = second_opinion(backend, ink.image, charset, candidates, reading)
         if 2 * len(reading.text) <= glyph_count(ink.image):  # "111" read as "1": half the ink unread
             reading = TextReading(
                 reading.text,
@@ -331,6 +333,59 @@ def read_answer(
     )
 
 
+SURE_KEY = 0.99
+"""A verified key at least this probable needs no second opinion."""
+
+SECOND_VIEW_VETO = 0.4
+"""A verified key the second view gives less than this is not trusted (its probability is taken)."""
+
+RULED_OUT = 0.02
+"""A key at most this probable is ruled out only when a second view of the ink agrees."""
+
+CONFUSABLE = {"1": "7", "7": "1"}
+"""Digits one writer's hand makes of another's: a 7 without its bar is an American 1 with a flag."""
+
+
+def look_alikes(spelling: str) -> list[str]:
+    """``spelling`` with one of its 1s or 7s swapped for the other.
+
+    >>> look_alikes("17.6")
+    ['77.6', '11.6']
+    """
+    return [spelling[:i] + CONFUSABLE[ch] + spelling[i + 1 :] for i, ch in enumerate(spelling) if ch in CONFUSABLE]
+
+
+def second_opinion(
+    backend: OCRBackend, image: np.ndarray, charset: str | None, candidates: list[str], reading: TextReading
+) -> TextReading:
+    """Check a verdict-making key probability on a second view of the ink (strokes thinned by a
+    pixel), and a verified key against its 1/7 look-alikes.
+
+    A verified key is not trusted when the second view finds it unlikely (below
+    ``SECOND_VIEW_VETO``: its probability is taken instead), nor when a 1/7 swap of it is also
+    plausible (p >= 0.01: a 17 that may be a 77); a key is ruled out only when both views rule it
+    out (the larger probability).
+    """
+    import cv2
+
+    key_p = reading.key_probability or 0.0
+    verifying = 0.5 <= key_p < SURE_KEY
+    ruling_out = key_p <= RULED_OUT
+    if not verifying and not ruling_out:
+        return reading
+    thin = cv2.dilate(image, np.ones((2, 2), np.uint8))
+    other = min(1.0, sum(backend.verify(thin, candidates, charset)))
+    if ruling_out:
+        return replace(reading, key_probability=max(key_p, other))
+    if other < SECOND_VIEW_VETO:
+        key_p = min(key_p, other)
+    swapped = [s for c in candidates for s in look_alikes(c) if s not in candidates]
+    if swapped and sum(backend.verify(image, swapped, charset)) >= 0.01:
+        key_p = min(key_p, 0.5)
+    confidence = min(reading.confidence, key_p) if reading.text in candidates else reading.confidence
+    return replace(reading, key_probability=key_p, confidence=confidence)
+
+
 def two_rows(image: np.ndarray) -> bool:
     """Whether a clean ink crop holds two rows of writing, one above the other, with a clear gap.
 
@@ -356,12 +411,13 @@ CLEAR_CHAR = 0.9
 
 
 def _explained(reading: TextReading, image: np.ndarray) -> bool:
-    """Every character confident, and one character per separate tall mark ('.' and '-' are not tall)."""
+    """Every character confident, and no separate tall mark left unread: at least one character per
+    mark ('.' and '-' are not tall; touching digits make fewer marks than characters)."""
     chars = reading.char_confidences
     if not chars or len(chars) != len(reading.text) or min(chars) < CLEAR_CHAR:
         return False
     marks = sum(ch not in ".-" for ch in reading.text)
-    return marks == glyph_count(image) if reading.text.isascii() else True
+    return glyph_count(image) <= marks if reading.text.isascii() else True
 
 
 def glyph_count(image: np.ndarray) -> int:

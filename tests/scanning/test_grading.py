@@ -214,7 +214,7 @@ def test_a_clearly_written_near_miss_is_graded_wrong() -> None:
     # the key still a little plausible, or the reading a little unsure: review
     still = TextReading("949", 0.99, key_probability=0.01, unambiguous=True)
     assert grade(key, still).status == "needs_review"
-    unsure = TextReading("949", 0.9, key_probability=0.0002, unambiguous=True)
+    unsure = TextReading("949", 0.85, key_probability=0.0002, unambiguous=True)
     assert grade(key, unsure).status == "needs_review"
     wary = GradingPolicy(near_miss_min_confidence=1.01)
     assert grade(key, clear, wary).status == "needs_review"
