@@ -74,6 +74,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/mastery.py
 	$(PY) benchmarks/bank.py
 	$(PY) benchmarks/policy.py
+	$(PY) benchmarks/foreign_sheets.py
 
 clean:
 	rm -rf $(VENV) $(PADDLE_VENV) $(LATEST_VENV) demo-out .pytest_cache .mypy_cache

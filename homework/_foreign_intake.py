@@ -9,7 +9,8 @@ whose ``number`` equals what the identity question reads, and nothing else::
     ----------------------------  -------------------------------------------------------------
     clear, on the roster          read and graded for that student (one page per sheet)
     a digit doubly marked/unclear not_identified: kept for a human, with the digits in question
-    a digit left blank            not_identified: "incomplete student number"
+    a blank between marked digits not_identified: "incomplete student number" (blank columns at
+                                  either end are padding: a 7-digit number in a 10-column grid)
     clear, not on the roster      not_identified: "number 0190890 is not on the roster of hw-7"
 
 A page that is identified is graded with the sheet's own answer key (OMRChecker's marking: the
@@ -112,20 +113,29 @@ class NotIdentifiedError(HomeworkError):
 
 
 def identify(reading: ForeignReading, assignment: ForeignAssignment) -> RosterEntry:
-    """The student whose number the page shows; :class:`NotIdentifiedError` saying why not."""
+    """The student whose number the page shows; :class:`NotIdentifiedError` saying why not.
+
+    Columns left blank at either end are padding (a 7-digit number in a 10-column grid); a blank
+    column between marked ones makes the number incomplete.
+    """
     answer = reading.identity_reading
     if answer is None:
         raise NotIdentifiedError("the sheet has no student-number question")
     if answer.status == "needs_review":
         raise NotIdentifiedError(f"student number {answer.value or ''!r} is unclear ({answer.reason})")
-    blanks = [p for p in assignment.sheet.question(answer.field_id).parts
-              if next(f for f in reading.fields if f.field_id == p).status == "blank"]
-    if answer.status == "blank" or blanks:
+    by_id = {f.field_id: f for f in reading.fields}
+    parts = [by_id[p] for p in assignment.sheet.question(answer.field_id).parts]
+    marked = [i for i, part in enumerate(parts) if part.status != "blank"]
+    if not marked:
+        raise NotIdentifiedError("no student number is marked")
+    gaps = [p.field_id for p in parts[marked[0]:marked[-1] + 1] if p.status == "blank"]
+    if gaps:
         raise NotIdentifiedError(f"incomplete student number {answer.value or ''!r}: nothing marked in "
-                                 f"{', '.join(blanks) or 'any column'}")
-    student = assignment.by_number(answer.value or "")
+                                 f"{', '.join(gaps)}")
+    number = "".join(p.value or "" for p in parts)
+    student = assignment.by_number(number)
     if student is None:
-        raise NotIdentifiedError(f"student number {answer.value!r} is not on the roster of {assignment.assignment_id}")
+        raise NotIdentifiedError(f"student number {number!r} is not on the roster of {assignment.assignment_id}")
     return student
 
 

@@ -108,6 +108,27 @@ def test_a_double_mark_goes_to_review_and_the_teacher_settles_it(database_url: s
     assert (answer["value"], answer["score"], answer["grade_status"]) == ("c", 4.0, "graded")
 
 
+def test_blank_columns_pad_a_number_only_at_its_ends(database_url: str, sheet) -> None:
+    intake = _intake(database_url, sheet, {"s01": "E20442010"}, flat=True)
+    page = cv2.imdecode(np.frombuffer(_flat_page(sheet, []), np.uint8), cv2.IMREAD_GRAYSCALE)
+    scale = page.shape[1] / sheet.page[0]
+
+    def rub_out(field_id: str, image: np.ndarray) -> bytes:
+        field = sheet.field(field_id)
+        xs = [b.x for b in field.bubbles]
+        ys = [b.y for b in field.bubbles]
+        w, h = field.size or sheet.bubble_size
+        out = image.copy()
+        cv2.rectangle(out, (int(min(xs) * scale) - 2, int(min(ys) * scale) - 2),
+                      (int((max(xs) + w) * scale) + 2, int((max(ys) + h) * scale) + 2), 255, -1)
+        return cv2.imencode(".png", out)[1].tobytes()
+
+    (last_blank,) = intake.receive(rub_out("roll9", page), name="a.png", assignment_id="mock-5").pages
+    assert (last_blank.status, last_blank.student_id) == ("read", "s01")
+    (inner_blank,) = intake.receive(rub_out("roll5", page), name="b.png", assignment_id="mock-5").pages
+    assert inner_blank.status == "not_identified" and "nothing marked in roll5" in inner_blank.message
+
+
 def test_a_page_that_cannot_be_aligned_is_kept_with_the_reason(database_url: str, sheet) -> None:
     intake = _intake(database_url, sheet, {"s01": "E204420109"})
     blank = cv2.imencode(".png", np.full((1100, 1000), 240, np.uint8))[1].tobytes()
