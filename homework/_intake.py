@@ -224,6 +224,9 @@ class Intake:
 
         from scanning import render_pdf
 
+        if not self._is_ours(assignment_id) and assignment_id in self._foreign:
+            raise HomeworkError(f"assignment {assignment_id!r} is answered on a sheet this library did not "
+                                "print (a foreign sheet): its sheets come from their own printer")
         out = BytesIO()
         render_pdf(self.spec(assignment_id), out)
         return out.getvalue()

@@ -57,9 +57,11 @@ def answer_crops(store: Any, notebook: pd.DataFrame) -> dict[tuple[str, str, str
     registered gets no crop (the notebook then prints the reading instead) and is logged.
     """
     import scanning
+    from homework._foreign_intake import is_foreign
     from scanning._read import crop_region
 
-    specs = {a: scanning.load_spec(s) for a, s in store.specs().items()}
+    # sheets the library did not print have no layout to cut from: their rows print the reading
+    specs = {a: scanning.load_spec(s) for a, s in store.specs().items() if not is_foreign(s)}
     pages = {p.page_id: p for p in store.pages(status="read")}
     images: dict[int, Any] = {}
     out = {}

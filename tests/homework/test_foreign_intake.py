@@ -153,3 +153,22 @@ def test_registration_needs_a_number_question_and_unique_numbers(database_url: s
         intake.receive(SCAN, assignment_id="nope")
     assert isinstance(intake.register_foreign({**body, "students": body["students"][:1]}), ForeignAssignment)
     assert intake.knows("a")
+    with pytest.raises(HomeworkError, match="did not print"):
+        intake.sheets_pdf("a")
+
+
+def test_reports_and_the_notebook_take_a_store_with_foreign_sheets(database_url: str, sheet, bank) -> None:
+    import pandas as pd
+
+    from homework._notebook import answer_crops
+    from homework._records import store_records
+
+    intake = _intake(database_url, sheet, {"s01": "E204420109"})
+    intake.receive(SCAN)
+    records = store_records(intake.store, bank)
+    assert records.assignments == ()  # not bank items: nothing for mastery, and nothing breaks
+    assert "s01" in set(records.roster["student_id"])
+    row = intake.store.answer("mock-5", "s01", "q1")
+    notebook = pd.DataFrame([{"assignment_id": "mock-5", "student_id": "s01", "field_id": "q1",
+                              "page_id": row["page_id"]}])
+    assert answer_crops(intake.store, notebook) == {}  # no layout to cut from: the reading is printed
