@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -105,6 +105,7 @@ class ItemPool:
     easiness: np.ndarray
     calibrated: np.ndarray
     label_scale: float = 0.6
+    difficulty_scale: float = 0.6
     _pos: dict[Hashable, int] = field(default_factory=dict, repr=False)
     _kp_code: dict[str, int] = field(default_factory=dict, repr=False)
     _kp_items: list[np.ndarray] = field(default_factory=list, repr=False)
@@ -142,6 +143,7 @@ class ItemPool:
             easiness=-difficulty_scale * (labels.astype(np.float64) - 3.0) + 0.0,
             calibrated=np.zeros(n, dtype=bool),
             label_scale=difficulty_scale,
+            difficulty_scale=difficulty_scale,
         )
         if np.isnan(pool.minutes).any() or (pool.minutes <= 0).any():
             raise DataFormatError("<item pool>: field 'minutes': every item needs positive estimated minutes")
@@ -213,10 +215,22 @@ class ItemPool:
         """Item easiness re-estimated from a response log (``item_id``, ``correct``; rows of unknown items
         are ignored); returns ``self``.
 
-        An item's easiness becomes its logit success rate minus its knowledge points' mean logit success
-        rate (one shrunk Newton step of the item's intercept), shrunk towards the label's easiness with
-        ``prior_strength`` pseudo-answers. The label scale is refitted on the calibrated items, so
-        uncalibrated items follow the data too.
+        An item's offset is one Newton step of its intercept from its knowledge points' mean logit success
+        rate. The label scale (logits per difficulty label) is the slope of those offsets on the labels,
+        weighted by their information; the offsets are not shrunk before that fit (shrinking them towards 0
+        pulled the slope towards 0: a 0.1-logit scale after a cold start), and the scale never falls below
+        half the scale the pool was built with (``difficulty_scale``), so a few answers cannot erase what the labels say. Each
+        item's easiness is then its offset shrunk towards the label's easiness with ``prior_strength``
+        pseudo-answers; uncalibrated items follow the refitted labels.
+
+        Ten items whose answers show no trend with their labels (items 0 and 5 were never right):
+
+        >>> frame = pd.DataFrame({"id": list("abcdefghij"), "knowledge_points": "x", "difficulty": [1, 2, 3, 4, 5] * 2,
+        ...                       "minutes": 2.0})
+        >>> log = pd.DataFrame({"item_id": list("abcdefghij") * 8, "correct": [0.0, 1, 1, 1, 1] * 16})
+        >>> pool = ItemPool.from_frame(frame).calibrate(log)
+        >>> round(pool.label_scale, 2), bool(pool.easiness[0] < pool.easiness[1])
+        (0.3, True)
         """
         if not {"item_id", "correct"} <= set(responses.columns):
             raise DataFormatError("<responses>: field 'item_id': calibration needs item_id and correct columns")
@@ -229,22 +243,28 @@ class ItemPool:
         resid_sum = np.bincount(pos_arr, weights=y - sigmoid(base), minlength=len(self))
         seen = n > 0
         curv = np.bincount(pos_arr, weights=sigmoid(base) * (1 - sigmoid(base)), minlength=len(self))
-        offset = np.zeros(len(self))
-        offset[seen] = resid_sum[seen] / (curv[seen] + prior_strength * 0.25)
         labels = self.difficulty.astype(np.float64) - 3.0
+        scale = self.label_scale
         if seen.sum() >= 10 and labels[seen].var() > 0:
-            slope = float(np.polyfit(labels[seen], offset[seen], 1, w=np.sqrt(n[seen]))[0])
-            scale = max(-slope, 0.0)
-        else:
-            scale = self.label_scale
+            raw = resid_sum[seen] / np.maximum(curv[seen], 1e-6)
+            slope = float(np.polyfit(labels[seen], np.clip(raw, -4.0, 4.0), 1, w=np.sqrt(curv[seen]))[0])
+            scale = max(-slope, 0.5 * self.difficulty_scale)
         prior = -scale * labels
-        weight = n / (n + prior_strength)
-        self.easiness = np.where(seen, weight * offset + (1 - weight) * prior, prior)
+        strength = 0.25 * prior_strength
+        easiness = (resid_sum + strength * prior) / (curv + strength)
+        self.easiness = np.where(seen, easiness, prior)
         self.calibrated = seen
         self.label_scale = scale
         self._scopes.clear()
         logger.info("item pool: calibrated %d of %d items; label scale %.3f", int(seen.sum()), len(self), scale)
         return self
+
+    def recalibrated(self, responses: pd.DataFrame, *, prior_strength: float = 10.0) -> ItemPool:
+        """A copy calibrated on ``responses`` (:meth:`calibrate`), from the labels; ``self`` is unchanged,
+        so a cached pool can be shared while each class's answers calibrate its own copy."""
+        copy = replace(self, easiness=-self.difficulty_scale * (self.difficulty.astype(np.float64) - 3.0) + 0.0,
+                       calibrated=np.zeros(len(self), dtype=bool), label_scale=self.difficulty_scale, _scopes={})
+        return copy.calibrate(responses, prior_strength=prior_strength)
 
     def _kp_base_logit(self, pos: np.ndarray, y: np.ndarray) -> np.ndarray:
         first_kp = self.kp_idx[self.kp_ptr[pos]]

@@ -82,7 +82,13 @@ class SelectionPolicy:
     share of the minutes; ``max_points``: points learned in one set; ``test_window_days``/
     ``test_review_days``: test prep; ``window``: candidates priced per pick; ``jitter``: noise so
     classmates differ; ``calibration_window``/``calibration_strength``: the per-student correction
-    (0 turns it off); ``seed``: the noise.
+    (0 turns it off); ``below_band``: with no unused item in the band, ``"nearest"`` takes the nearest
+    item on either side, ``"never"`` only easier ones (a point with none is left for its prerequisites
+    or other points, reviews included); ``prior``: a point the student has never answered takes the
+    model's value (``"model"``) or the class's mean where at least three classmates answered it, capped
+    by its weakest prerequisite (``"class"``); ``focus_days``/``focus_bonus``: a point practised in the
+    last ``focus_days`` days and not yet mastered gets ``focus_bonus`` more priority, so a set stays on
+    its points until they are mastered (0 turns it off); ``seed``: the noise.
     """
 
     band: tuple[float, float] = (0.6, 0.85)
@@ -102,6 +108,10 @@ class SelectionPolicy:
     jitter: float = 0.04
     calibration_window: int = 40
     calibration_strength: float = 10.0
+    below_band: Literal["nearest", "never"] = "nearest"
+    prior: Literal["model", "class"] = "model"
+    focus_days: int = 0
+    focus_bonus: float = 0.5
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -198,10 +208,12 @@ def select_for_class(pool: ItemPool, students: Sequence[Hashable], mastery: Mast
     ``progress(done, total)`` is called every 500 students."""
     ctx = _Context.build(pool, scope, prerequisites or {}, policy, today or dt.date.today())
     past = _past_by_student(pool, history)
+    given = [_mastery_of(mastery, student, ctx.relevant_names) for student in students]
+    prior = ctx.class_prior(given)
     out: dict[Hashable, TargetedSet] = {}
     for i, student in enumerate(students):
         budget = float(minutes[student] if isinstance(minutes, Mapping) else minutes)
-        state = ctx.state(_mastery_of(mastery, student, ctx.relevant_names))
+        state = ctx.state(given[i], prior)
         out[student] = ctx.select(student, state, past.get(student, _Past.empty()), budget, i)
         if progress and (i + 1) % 500 == 0:
             progress(i + 1, len(students))
@@ -417,7 +429,10 @@ class _Context:
         return cls(pool, scope, policy, _day(today), tables, np.asarray(scope_codes, dtype=np.int64), test_codes,
                    prereqs, [pool.kp_names[c] for c in asked], pool.kp_names, mixing)
 
-    def state(self, mastery: Mapping[str, Any]) -> _State:
+    def state(self, mastery: Mapping[str, Any], prior: Mapping[int, float] | None = None) -> _State:
+        """One student's mastery by code; with ``policy.prior == "class"``, points the student never
+        answered (a :class:`SkillMastery` with no answers, or missing) take the class's ``prior`` and are
+        capped by their weakest prerequisite."""
         k = len(self.names)
         p, std, n, known = np.full(k, 0.5), np.full(k, 0.25), np.zeros(k), np.zeros(k, dtype=bool)
         codes = self.pool._kp_code
@@ -430,7 +445,36 @@ class _Context:
                 known[code] = value.n_responses > 0
             else:
                 p[code], known[code] = float(value), True
+        if self.policy.prior == "class":
+            self._apply_prior(p, known, prior or {})
         return _State(p, std, n, known)
+
+    def class_prior(self, given: Sequence[Mapping[str, Any]]) -> dict[int, float]:
+        """Per relevant point, the mean mastery of the classmates who answered it (three or more)."""
+        if self.policy.prior != "class":
+            return {}
+        values: dict[str, list[float]] = {}
+        for mastery in given:
+            for name, value in mastery.items():
+                if isinstance(value, SkillMastery) and value.n_responses > 0:
+                    values.setdefault(str(name), []).append(value.p_correct)
+        codes = self.pool._kp_code
+        return {codes[k]: float(np.mean(v)) for k, v in values.items() if len(v) >= 3 and k in codes}
+
+    def _apply_prior(self, p: np.ndarray, answered: np.ndarray, prior: Mapping[int, float]) -> None:
+        done: set[int] = set()
+
+        def settle(code: int, depth: int = 0) -> float:
+            if code in done or depth > 32:
+                return float(p[code])
+            done.add(code)
+            pres = [settle(q, depth + 1) for q in self.prereqs.get(code, [])]
+            if not answered[code]:
+                p[code] = min([prior.get(code, float(p[code]))] + pres)
+            return float(p[code])
+
+        for code in _ancestors(self.scope_codes, self.prereqs):
+            settle(code)
 
     def select(self, student: Hashable, state: _State, past: _Past, budget: float, index: int) -> TargetedSet:
         if budget < 0:
@@ -441,14 +485,18 @@ class _Context:
         picker = _Picker(self, state, past, budget, rng)
         if abs(shift) >= 0.2:
             picker.notes.append(f"mastery estimates moved by {shift:+.2f} logits to match the student's latest results")
-        learn = self._learning_targets(state)
+        ranked = self._learning_targets(state, past)
+        learn = ranked[: self.policy.max_points]
         active = {t.code for t in learn}
         reviews = [r for r in self._reviews(state, past) if r.code not in active]
         picker.fill(reviews, self.policy.review_share * budget)
+        extend = [_Target(int(c), "extend") for c in self.scope_codes if self.tables.has(int(c))]
         if not learn:
             picker.notes.append("every knowledge point in scope is mastered: harder items to extend")
-            learn = [_Target(int(c), "extend") for c in self.scope_codes if self.tables.has(int(c))]
-        picker.fill(learn, budget)
+        for targets in (learn, ranked[self.policy.max_points:], self._unmastered_prerequisites(state, active), extend):
+            if picker.budget - picker.spent < 0.5:
+                break
+            picker.fill(targets, budget)
         used = [state.std[self.pool._kp_code[p.knowledge_point]] for p in picker.picks]
         confidence = float(np.clip(1 - 2 * np.mean(used), 0, 1)) if used else 0.0
         return TargetedSet(student, tuple(picker.picks), budget, tuple(picker.notes), round(confidence, 6),
@@ -495,8 +543,24 @@ class _Context:
                 return self._route(state, pre, depth + 1)
         return code
 
-    def _learning_targets(self, state: _State) -> list[_Target]:
+    def _unmastered_prerequisites(self, state: _State, active: set[int]) -> list[_Target]:
+        """Prerequisites of the scope not yet mastered, weakest first: where minutes go when the scope's own
+        points have no item in reach (``below_band="never"``)."""
+        scope = {int(c) for c in self.scope_codes}
+        codes = [c for c in _ancestors(self.scope_codes, self.prereqs) - scope - active
+                 if not self.mastered(state, c) and self.tables.has(c)]
+        return [_Target(c, "prerequisite", None) for c in sorted(codes, key=lambda c: state.p[c])]
+
+    def _practised_lately(self, past: _Past) -> set[int]:
+        if not self.policy.focus_days or not past.pos.size:
+            return set()
+        recent = past.pos[past.day > self.today - self.policy.focus_days]
+        return set(self.pool.kp_idx[self.pool.kp_ptr[recent]].tolist())
+
+    def _learning_targets(self, state: _State, past: _Past | None = None) -> list[_Target]:
+        """Every point to learn, highest priority first (the caller takes ``max_points``)."""
         thr, urgent = self.policy.mastery_threshold, self._test_soon()
+        focus = self._practised_lately(past or _Past.empty())
         best: dict[int, tuple[float, Purpose, int | None]] = {}
         for code in (int(c) for c in self.scope_codes):
             if self.mastered(state, code):
@@ -509,10 +573,11 @@ class _Context:
                 ready = min((state.p[q] for q in self.prereqs.get(route, [])), default=1.0)
                 need = 4 * p * (1 - p) * ready
             priority = need + self.policy.uncertainty_weight * state.std[route] + (0.3 if urgent and code in self.test_codes else 0)
+            priority += self.policy.focus_bonus if route in focus else 0.0
             purpose: Purpose = "learn" if route == code else "prerequisite"
             if self.tables.has(route) and priority > best.get(route, (-np.inf,))[0]:
                 best[route] = (priority, purpose, None if route == code else code)
-        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[: self.policy.max_points]
+        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
         return [_Target(code, purpose, target, max(float(priority), 0.05) if self.policy.proportional else 1.0)
                 for code, (priority, purpose, target) in ranked]
 
@@ -594,9 +659,10 @@ class _Picker:
         candidates = self._usable(self._sample(table.positions[a:b]), room)
         if not candidates.size and b - a > ctx.policy.window:
             candidates = self._usable(table.positions[a:b], room)
-        if not candidates.size:  # nothing unused in the band: the nearest items on either side
+        if not candidates.size:  # nothing unused in the band: the nearest items on either side (or easier only)
             w = ctx.policy.window
-            candidates = self._usable(np.r_[table.positions[max(0, a - w):a], table.positions[b:b + w]], room)
+            below = table.positions[max(0, a - w):a] if ctx.policy.below_band == "nearest" else table.positions[:0]
+            candidates = self._usable(np.r_[below, table.positions[b:b + w]], room)
         if not candidates.size:
             return False
         p = ctx.pool.predict_logits(self.kp_logits, candidates)

@@ -264,3 +264,60 @@ def test_priority_learnable_prefers_the_half_learned_point_and_gap_the_weakest(p
 
     assert first_point("learnable") == "number.fraction"   # 4 p (1 - p) is highest at 0.5
     assert first_point("gap") == "number.decimal"          # farthest below mastery
+
+
+def test_below_band_never_leaves_an_out_of_reach_point_for_others(bank: pd.DataFrame) -> None:
+    """Fractions at mastery 0.1: even the easiest fraction item is predicted below the band (items on one
+    point only). "nearest" (the old rule) still gives fraction items below the band; "never" gives none
+    below it and spends the minutes on other points instead."""
+    pool = ItemPool.from_frame(bank[~bank["knowledge_points"].str.contains(";")])
+    weak = mastery(number_fraction=0.1, number_decimal=0.5)
+    scope = Scope(subject="math", grade=6, knowledge_points=("number.fraction", "number.decimal"))
+    nearest = select_items(pool, "s1", weak, minutes=20, scope=scope, prerequisites=PREREQS, today=TODAY,
+                           policy=SelectionPolicy(unmix=False))
+    assert any(p.knowledge_point == "number.fraction" and p.p_success < 0.6 for p in nearest.picks)
+    never = select_items(pool, "s1", weak, minutes=20, scope=scope, prerequisites=PREREQS, today=TODAY,
+                         policy=SelectionPolicy(unmix=False, below_band="never"))
+    assert never.picks and all(p.p_success >= 0.6 for p in never.picks)
+    assert never.total_minutes >= 20 - pool.minutes.max()
+    assert "number.fraction" not in {p.knowledge_point for p in never.picks}
+
+
+def test_class_prior_replaces_the_no_evidence_value_and_prerequisites_cap_it(pool: ItemPool) -> None:
+    scope = Scope(subject="math", grade=6, knowledge_points=("number.percent",))
+    policy = SelectionPolicy(unmix=False, prior="class")
+
+    def student(percent: SkillMastery, decimal: float = 0.9) -> dict[str, SkillMastery]:
+        out = mastery(number_decimal=decimal)
+        out["number.percent"] = percent
+        return out
+
+    answered = SkillMastery("number.percent", 0.3, 0.1, 6)
+    unanswered = SkillMastery("number.percent", 0.5, 0.25, 0)
+    given = {"a": student(answered), "b": student(answered), "c": student(answered), "new": student(unanswered),
+             "weak": student(unanswered, decimal=0.2)}
+    sets = select_for_class(pool, list(given), given, minutes=10, scope=scope, prerequisites=PREREQS,
+                            today=TODAY, policy=policy)
+    assert sets["new"].mastery_used["number.percent"] == pytest.approx(0.3)  # the class's mean, not 0.5
+    assert sets["weak"].mastery_used["number.percent"] == pytest.approx(0.2)  # no better than its prerequisite
+    assert sets["a"].mastery_used["number.percent"] == pytest.approx(0.3)  # an answered point keeps its value
+    default = select_for_class(pool, ["new"], given, minutes=10, scope=scope, prerequisites=PREREQS, today=TODAY,
+                               policy=SelectionPolicy(unmix=False))
+    assert default["new"].mastery_used["number.percent"] == pytest.approx(0.5)
+
+
+def test_focus_keeps_a_set_on_the_point_practised_lately(pool: ItemPool) -> None:
+    """Fractions (0.5) rank just above decimals (0.45); with decimals practised yesterday and focus on,
+    the one point of the set stays decimals until they are mastered."""
+    levels = mastery(number_fraction=0.5, number_decimal=0.45)
+    scope = Scope(subject="math", grade=6, knowledge_points=("number.fraction", "number.decimal"))
+    decimal_items = [str(pool.ids[i]) for i in range(len(pool)) if pool.knowledge_points_of(i) == ("number.decimal",)]
+    history = pd.DataFrame({"item_id": decimal_items[:3], "correct": 1.0, "date": TODAY - dt.timedelta(days=1)})
+    base = SelectionPolicy(unmix=False, calibration_window=0, max_points=1)
+    plain = select_items(pool, "s1", levels, minutes=10, scope=scope, prerequisites=PREREQS, today=TODAY,
+                         history=history, policy=base)
+    assert {p.knowledge_point for p in plain.picks} == {"number.fraction"}
+    focused = select_items(pool, "s1", levels, minutes=10, scope=scope, prerequisites=PREREQS, today=TODAY,
+                           history=history, policy=SelectionPolicy(unmix=False, calibration_window=0, max_points=1,
+                                                                   focus_days=3))
+    assert {p.knowledge_point for p in focused.picks} == {"number.decimal"}
