@@ -63,6 +63,7 @@ __all__ = [
     "TargetedHomework",
     "TieredHomework",
     "history_from_answers",
+    "calibrated_pool",
     "item_pool",
     "load_mastery_model",
     "mastery_from_history",
@@ -177,6 +178,16 @@ def item_pool(bank: ItemBank) -> ItemPool:
     return pool
 
 
+def calibrated_pool(bank: ItemBank, answers: pd.DataFrame | None) -> ItemPool:
+    """The bank's pool with item easiness calibrated on graded ``answers`` (``item_id``, ``correct``), as
+    ``benchmarks/policy.py`` calibrates it: an item the class found harder than its label says is
+    priced harder. The cached pool is left as the labels made it (each call calibrates a copy)."""
+    pool = item_pool(bank)
+    if answers is None or answers.empty or not {"item_id", "correct"} <= set(answers.columns):
+        return pool
+    return pool.recalibrated(answers)
+
+
 def prerequisite_map(graph: KnowledgeGraph | None) -> dict[str, list[str]]:
     """``{knowledge point: its direct prerequisites}`` of ``graph`` (empty without one)."""
     if graph is None:
@@ -240,7 +251,8 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
     ``mastery`` is a fitted :mod:`recommender` model, ``{student: {knowledge point: SkillMastery or
     P(correct)}}``, or ``None`` (no evidence yet: every point at selection's prior); ``history`` has
     ``student_id, item_id, correct, date`` rows (:func:`history_from_answers`); prerequisites come from
-    ``graph`` or else ``bank.graph``.
+    ``graph`` or else ``bank.graph``. Item easiness is calibrated on ``history``'s answers
+    (:func:`calibrated_pool`), so items the students found harder than their labels are priced so.
     ``minutes`` defaults to a :class:`TargetRequest`'s. Assignment ids are ``f"{assignment_id}-{student}"``
     (a new ``subject-date-random`` base by default; the student's number instead of the id where the
     whole would pass the 40 characters an answer sheet allows). ``progress(done, total)`` is called
@@ -252,7 +264,7 @@ def targeted_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, 
     ledger = ledger if ledger is not None else HomeworkLedger()
     budgets = _budgets(ledger, students, grade, minutes, day)
     mastery = {s: {} for s in students} if mastery is None else mastery
-    pool = item_pool(bank)
+    pool = calibrated_pool(bank, history)
     sets = select_for_class(pool, students, mastery, minutes={s: b for s, (b, _) in budgets.items()},
                             scope=scope, prerequisites=prerequisite_map(graph or bank.graph), history=history,
                             policy=policy, today=day, progress=progress)
@@ -294,7 +306,7 @@ def tiered_homework(bank: ItemBank, mastery: Any, students: Sequence[str], *, sc
         raise CapExceededError(f"no student has room under the cap on {day.isoformat()}: " + "; ".join(notes))
     budget = min(budgets[s][0] for s in members)
     mastery = {s: {} for s in members} if mastery is None else mastery
-    pool = item_pool(bank)
+    pool = calibrated_pool(bank, history)
     chosen = tiered_sets(pool, members, mastery, minutes=budget, scope=scope,
                          prerequisites=prerequisite_map(graph or bank.graph), history=history, policy=policy,
                          today=day, tiers=tiers)

@@ -178,3 +178,24 @@ def test_print_targeted_merges_every_students_paper_and_sheet(bank: ItemBank, mo
     merged = pdfium.PdfDocument(pdf)
     assert len(merged) == sum(len(p) for p in parts) >= 4
     assert merged[0].get_textpage().get_text_range().count("王芳") >= 1
+
+
+def test_sets_price_items_by_the_class_answers_not_only_their_labels() -> None:
+    """Ten items all labelled 3: five the class always got right, five always wrong. Uncalibrated they
+    look alike (predicted 0.50 for a student at 0.5, below the band); calibrated on the answers, the
+    five easy ones are predicted inside the band and are the ones chosen."""
+    bank = ItemBank()
+    ids = [f"q{i}" for i in range(10)]
+    bank.import_frame(pd.DataFrame({"id": ids, "grade": 4, "type": "numeric", "stem": "1/2 + 1/4 = ?",
+                                    "answer": "0.75", "knowledge_points": "number.fraction", "difficulty": 3,
+                                    "minutes": 2.0}))
+    answers = pd.DataFrame([(f"old{s}", item, float(int(item[1:]) < 5), DAY - dt.timedelta(days=30))
+                            for s in range(12) for item in ids], columns=["student_id", "item_id", "correct", "date"])
+    request = TargetRequest(grade=4, knowledge_points=("number.fraction",), minutes=4)
+    mastery = {"s1": {"number.fraction": 0.5}}
+    blind = targeted_homework(bank, mastery, ["s1"], scope=request, day=DAY).students["s1"].selection
+    assert all(p.p_success == 0.5 for p in blind.picks)
+    seen = targeted_homework(bank, mastery, ["s1"], scope=request, day=DAY, history=answers).students["s1"]
+    assert {int(p.item_id[1:]) for p in seen.selection.picks} <= {0, 1, 2, 3, 4}
+    assert all(0.6 <= p.p_success <= 0.85 for p in seen.selection.picks)
+    assert not item_pool(bank).calibrated.any()  # the cached pool keeps its labels
