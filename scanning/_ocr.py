@@ -369,6 +369,10 @@ def second_opinion(
     import cv2
 
     key_p = reading.key_probability or 0.0
+    ascii_key = all(c.isascii() for c in candidates)  # a leading 一 is flat too
+    if key_p >= 0.5 and ascii_key and leading_minus(image) != any(c.startswith("-") for c in candidates):
+        # the ink has a minus sign the key has not (or the other way round): a lost sign
+        return replace(reading, key_probability=min(key_p, 0.5), confidence=min(reading.confidence, 0.5))
     verifying = 0.5 <= key_p < SURE_KEY
     ruling_out = key_p <= RULED_OUT
     if not verifying and not ruling_out:
@@ -384,6 +388,30 @@ def second_opinion(
         key_p = min(key_p, 0.5)
     confidence = min(reading.confidence, key_p) if reading.text in candidates else reading.confidence
     return replace(reading, key_probability=key_p, confidence=confidence)
+
+
+def leading_minus(image: np.ndarray) -> bool:
+    """Whether a clean ink crop starts with a minus sign: a short flat mark at mid height, left of
+    all the other writing.
+
+    >>> crop = np.full((40, 90), 255, np.uint8)
+    >>> crop[8:32, 40:44] = 0            # "1"
+    >>> leading_minus(crop), (crop.__setitem__((slice(19, 22), slice(10, 28)), 0), leading_minus(crop))[1]
+    (False, True)
+    """
+    import cv2
+
+    n, _, stats, _ = cv2.connectedComponentsWithStats((image < 160).astype(np.uint8), connectivity=8)
+    marks = [tuple(int(v) for v in stats[i, :4]) for i in range(1, n) if stats[i, 4] >= 4]
+    if len(marks) < 2:
+        return False
+    top = min(m[1] for m in marks)
+    height = max(m[1] + m[3] for m in marks) - top
+    first = min(marks, key=lambda m: m[0])
+    x, y, w, h = first
+    rest_left = min(m[0] for m in marks if m is not first)
+    middle = abs(y + h / 2 - (top + height / 2)) <= 0.3 * height
+    return w >= 2 * h and h <= 0.25 * height and x + w <= rest_left + 1 and middle
 
 
 def two_rows(image: np.ndarray) -> bool:

@@ -282,3 +282,14 @@ def test_printed_chinese_numerals_and_an_equation_read_and_grade(backend) -> Non
     assert grade(equation, reading).correct
     wrong = parse_key({"kind": "expression", "answer": "x=8"})
     assert not grade(wrong, read_answer(_printed("x=3.5"), wrong, backend)).correct
+
+
+def test_a_lost_sign_is_never_verified(backend) -> None:
+    written = _printed("-25")
+    assert grade(parse_key({"kind": "number", "values": [-25]}), read_answer(written, parse_key({"kind": "number", "values": [-25]}), backend)).correct
+    lost = parse_key({"kind": "number", "values": [25]})
+    result = grade(lost, read_answer(written, lost, backend))
+    assert not (result.status == "graded" and result.correct)
+    added = parse_key({"kind": "number", "values": [-25]})
+    result = grade(added, read_answer(_printed("25"), added, backend))
+    assert not (result.status == "graded" and result.correct)
