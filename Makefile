@@ -34,9 +34,10 @@ $(PADDLE_STAMP): pyproject.toml requirements/tools.txt requirements/paddle.txt
 demo: $(STAMP)
 	$(VENV)/bin/homework demo --out demo-out
 
-# The storage and API tests run on SQLite and on PostgreSQL: tests/postgres_server.py installs Debian's
-# postgresql if it is missing, starts a server on 127.0.0.1 in a temporary folder, sets
-# HOMEWORK_TEST_POSTGRES_URL for pytest, and stops the server afterwards even when the tests fail.
+# The storage and API tests run on SQLite and on PostgreSQL, the distributed tests on Celery workers with
+# Redis: tests/postgres_server.py installs Debian's postgresql and redis-server if they are missing,
+# starts both on 127.0.0.1 in temporary folders, sets HOMEWORK_TEST_POSTGRES_URL and HOMEWORK_TEST_REDIS_URL
+# for pytest, and stops them afterwards even when the tests fail.
 test: $(STAMP) $(PADDLE_STAMP) lint chromium
 	$(PADDLE_VENV)/bin/python -m pytest -q -m paddle
 	$(PY) tests/postgres_server.py run -- $(PY) -m pytest -q -m "not paddle"

@@ -19,14 +19,28 @@ from homework._worker import worker_name
 from homework.storage import open_engine
 
 
+def _use_celery(service: HomeworkService, settings: Settings) -> None:
+    """Send every accepted job to the Celery workers (``HOMEWORK_JOBS=celery``), not to threads here."""
+    from dataclasses import replace
+
+    from homework import CeleryConfig, CeleryDispatcher, make_celery
+
+    config = replace(CeleryConfig.from_env(), broker_url=settings.broker_url, database_url=settings.store_url(),
+                     ocr=settings.ocr_backend)
+    service.dispatch = CeleryDispatcher(make_celery(config), service)
+
+
 def create_app(settings: Settings | None = None, *, service: HomeworkService | None = None) -> FastAPI:
     """A ready app: ``settings`` default to the environment; ``service`` to one over ``settings.store_url()``."""
     settings = settings or Settings()
     service = service or HomeworkService(open_engine(settings.store_url()), ocr=settings.ocr_backend)
+    if settings.jobs == "celery":
+        _use_celery(service, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers = [Worker(service, name=worker_name(i)).start() for i in range(settings.workers)]
+        threads = settings.workers if settings.jobs == "inprocess" else 0
+        workers = [Worker(service, name=worker_name(i)).start() for i in range(threads)]
         try:
             yield
         finally:

@@ -195,14 +195,20 @@ def targeted_sets(service: ServiceDep, who: Staff, targeting: TargetingDep, body
     of that day; every set is recorded in the ledger and its answer sheet registered for scanning."""
     bank = targeting.bank()
     store = service.intake(who.school).store
-    if targeting.settings.model is not None:  # the class's own answers are all selection needs
+    request = body.request()
+    refit = service.latest_model(request.subject, request.grade)
+    if refit is not None:  # a district: the newest refit's priors and each student's evidence, online
+        history = history_from_answers(store.answers(students=body.students), bank)
+        model: Any = service.mastery(who.school, body.students, request.subject, request.grade)
+        source = (f"online evidence on refit version {refit.version_id} of {request.subject} grade "
+                  f"{request.grade} ({refit.note})")
+    elif targeting.settings.model is not None:  # the class's own answers are all selection needs
         history = history_from_answers(store.answers(students=body.students), bank)
         model, source = targeting.mastery(history)
     else:  # BKT is fitted on every answer the store holds (one school's worth)
         everyone = history_from_answers(store.answers(), bank)
         model, source = targeting.mastery(everyone)
         history = everyone[everyone["student_id"].isin(set(body.students))]
-    request = body.request()
     result = service.assign_targeted(who.school, bank, model, body.students, scope=request, day=body.day,
                                      history=history, tiers=body.tiers)
     if body.tiers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     ``database_url``: the store, e.g. ``postgresql+psycopg://user@host/homework``; by default one
     SQLite file in ``data_dir``. Its migrations run when the app starts.
     ``workers``: job-taking threads in the server process (0: only ``homework worker`` processes read).
+    ``jobs``: who reads scans: ``inprocess`` (the default: ``workers`` threads here and ``homework worker``
+    processes polling the store) or ``celery`` (``homework worker --celery`` processes fed through the
+    Redis broker at ``broker_url``; the store must then be PostgreSQL).
     ``docs``: whether ``/docs`` and ``/openapi.json`` are served.
     """
 
@@ -47,6 +51,8 @@ class Settings(BaseSettings):
     model: Path | None = None
     database_url: str | None = None
     workers: int = Field(1, ge=0, le=64)
+    jobs: Literal["inprocess", "celery"] = "inprocess"
+    broker_url: str = "redis://127.0.0.1:6379/0"
     docs: bool = True
 
     def store_url(self) -> str:

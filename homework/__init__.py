@@ -23,6 +23,7 @@ from homework._assignments import (
     layered_assignments,
 )
 from homework._bank import ImportIssue, ImportReport, ItemBank
+from homework._distributed import QUEUES, CeleryConfig, CeleryDispatcher, make_celery
 from homework._errors import (
     ANY_ERROR,
     AssignmentError,
@@ -48,6 +49,7 @@ from homework._printing import (
     render_question_paper,
     sheet_spec,
 )
+from homework._refit import online_mastery, refit_mastery
 from homework._service import HomeworkService, UploadStatus
 from homework._targeting import (
     StudentHomework,
@@ -77,6 +79,12 @@ from homework._worker import Worker
 from homework.storage import ReviewItem, ScanStore, StoredPage
 
 __all__ = [
+    "QUEUES",
+    "CeleryConfig",
+    "CeleryDispatcher",
+    "make_celery",
+    "online_mastery",
+    "refit_mastery",
     "answer_choices",
     "answer_frame",
     "cap_compliance",

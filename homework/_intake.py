@@ -134,9 +134,12 @@ class Intake:
     """
 
     def __init__(self, store: ScanStore, *, ocr: Any = "rapidocr") -> None:
+        from homework.storage import MasteryStore
         from scanning import get_backend
 
         self.store = store
+        self.mastery = MasteryStore(store.engine, store.school)
+        self._points: dict[str, dict[str, Any]] = {}  # field points of an assignment, once found
         self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr  # models load on first use
         self._reader: SheetReader | None = None
         self._specs: dict[str, tuple[int, SheetSpec]] | None = None  # parsed once; reloaded on a miss
@@ -157,7 +160,12 @@ class Intake:
         loaded = load_spec(spec)
         self.store.put_spec(loaded.assignment_id, loaded.model_dump_json(by_alias=False), _key_digest(loaded), db)
         self._specs, self._reader = None, None
+        self.forget_points(loaded.assignment_id)
         return loaded
+
+    def forget_points(self, assignment_id: str) -> None:
+        """Read the assignment's field points from the store again (they were just rewritten)."""
+        self._points.pop(assignment_id, None)
 
     def register_foreign(self, assignment: ForeignAssignment | dict[str, Any] | str, *,
                          db: Any = None) -> ForeignAssignment:
@@ -380,24 +388,49 @@ class Intake:
 
     def _grade_page(self, db: Any, page_id: int, spec: SheetSpec, version: int,
                     page: PageReading) -> tuple[int, int]:
+        points = self._field_points(page.assignment_id, db)
+        rows = [self._graded_row(spec, version, page, page_id, reading) for reading in page.fields]
+        self.store.put_answers(db, rows, because=f"scan, page #{page_id}")  # one batch for the page
         graded = to_review = 0
-        for reading in page.fields:
-            key = spec.field(reading.field_id).key
-            row = _answer_row(page, reading, page_id, version)
-            if reading.kind == "time" and reading.status == "ok":
-                _check_start(row, reading, page)
-            if key is not None:
-                result = grade(key, reading)
-                row.update(score=result.score, max_score=result.max_score, correct=bool(result.correct),
-                           grade_status=result.status, grade_reason=result.reason)
-            done, asked = self._put_answer(db, row, functools.partial(getattr, reading, "crop"))
+        evidence: list[tuple[str, float]] = []
+        for reading, row in zip(page.fields, rows, strict=True):
+            done, asked = self._review_if_needed(db, row, functools.partial(getattr, reading, "crop"))
             graded, to_review = graded + done, to_review + asked
+            if done:
+                evidence += _evidence(points.get(reading.field_id), row)
+        if evidence:  # in the page's transaction: the page and its mastery evidence land exactly once
+            self.mastery.add(db, page.student_id, next(iter(points.values())).subject, evidence)
         return graded, to_review
+
+    @staticmethod
+    def _graded_row(spec: SheetSpec, version: int, page: PageReading, page_id: int, reading: Any) -> dict[str, Any]:
+        key = spec.field(reading.field_id).key
+        row = _answer_row(page, reading, page_id, version)
+        if reading.kind == "time" and reading.status == "ok":
+            _check_start(row, reading, page)
+        if key is not None:
+            result = grade(key, reading)
+            row.update(score=result.score, max_score=result.max_score, correct=bool(result.correct),
+                       grade_status=result.status, grade_reason=result.reason)
+        return row
+
+    def _field_points(self, assignment_id: str, db: Any) -> dict[str, Any]:
+        found = self._points.get(assignment_id)
+        if found is None:
+            found = self.mastery.field_points(assignment_id, db)
+            if found:  # none yet may mean "registered a moment from now": ask again next page
+                self._points[assignment_id] = found
+        return found
 
     def _put_answer(self, db: Any, row: dict[str, Any], crop: Callable[[], np.ndarray | None]) -> tuple[int, int]:
         """Store one answer; one that needs review also gets a review item with its crop.
         Returns (1, 0) for an answer graded, (0, 1) for one sent to review, else (0, 0)."""
         self.store.put_answer(db, row, because=f"scan, page #{row['page_id']}")
+        return self._review_if_needed(db, row, crop)
+
+    def _review_if_needed(self, db: Any, row: dict[str, Any],
+                          crop: Callable[[], np.ndarray | None]) -> tuple[int, int]:
+        """A stored answer that needs review gets a review item with its crop; counts as in :meth:`_put_answer`."""
         if row["grade_status"] == "needs_review":
             image = crop()
             crop_sha = self.store.put_blob(_png(image), db) if image is not None else None
@@ -499,6 +532,9 @@ class Intake:
             if not self.store.close_review(db, review_id, teacher):
                 raise ReviewClosedError(f"review item {review_id} was already resolved")
             self.store.put_answer(db, answer, because=f"review #{review_id} resolved by {teacher}")
+            point = self._field_points(item.assignment_id, db).get(item.field_id)
+            if answer["grade_status"] == "graded" and point is not None:  # its first grade: now it is evidence
+                self.mastery.add(db, item.student_id, point.subject, _evidence(point, answer))
         return answer
 
     def _resolve_foreign(self, review_id: int, item: Any, value: str, teacher: str) -> dict[str, Any]:
@@ -631,6 +667,14 @@ def _number_on_roster(assignment: ForeignAssignment, reading: Any) -> bool:
 
 def _status(error: Exception) -> str:
     return next((s for t, s in _FAILURE_STATUS if isinstance(error, t)), "not_identified")
+
+
+def _evidence(point: Any, row: dict[str, Any]) -> list[tuple[str, float]]:
+    """``(knowledge point, credit)`` pairs a graded answer adds to its student's mastery."""
+    if point is None or not row.get("max_score"):
+        return []
+    credit = float(row["score"] or 0.0) / float(row["max_score"])
+    return [(kp, credit) for kp in point.knowledge_points]
 
 
 def _no_specs(name: str) -> Iterable[PageFailure]:

@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -38,6 +38,12 @@ from homework.storage import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class Dispatch(Protocol):
+    """Sends an accepted job to a distributed engine (``school, job_id, upload_id, file bytes``)."""
+
+    def __call__(self, school: str, job_id: int, upload_id: int, data: bytes | None = None) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class HomeworkService:
         from scanning import get_backend
 
         self.engine = engine
+        self.dispatch: Dispatch | None = None  # set: jobs go to a distributed engine (homework._distributed)
         self.jobs = JobQueue(engine)
         self.keys = KeyStore(engine)
         self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr
@@ -94,8 +101,50 @@ class HomeworkService:
 
     def accept_upload(self, school: str, data: bytes, *, name: str, station: str | None = None,
                       max_pages: int | None = None) -> Accepted:
-        """Keep a file and queue its job; the same bytes twice return the first upload."""
-        return self.intake(school).accept(data, name=name, station=station, max_pages=max_pages)
+        """Keep a file and queue its job; the same bytes twice return the first upload.
+
+        With :attr:`dispatch` set the job is then sent to the distributed engine (a broker that cannot
+        be reached loses nothing: the job stays queued in the store and is sent later).
+        """
+        accepted = self.intake(school).accept(data, name=name, station=station, max_pages=max_pages)
+        if self.dispatch is not None and accepted.duplicate_of is None:
+            self.dispatch(school, accepted.job_id, accepted.upload_id, data)
+        return accepted
+
+    def register_assignment(self, school: str, bank: Any, assignment: Any, spec: Any, *, db: Any = None) -> None:
+        """Register an assignment's sheet and the knowledge points each of its fields tests (what a graded
+        answer adds mastery evidence to), in one transaction (``db``'s when given)."""
+        from homework._printing import field_items
+        from homework.storage import FieldPoint
+
+        intake = self.intake(school)
+        items = {item.id: item for item in bank.items(list(assignment.item_ids))}
+        kinds = {f.id: f.type for f in spec.fields}
+        points = [FieldPoint(field, item_id, items[item_id].subject, int(items[item_id].grade),
+                             tuple(items[item_id].knowledge_points), kinds.get(field) == "handwriting")
+                  for field, item_id in field_items(assignment).items() if item_id in items]
+        if db is None:
+            with intake.store.transaction() as own:
+                self.register_assignment(school, bank, assignment, spec, db=own)
+            return
+        intake.register(spec, db=db)
+        intake.mastery.put_field_points(db, assignment.id, points)
+        intake.forget_points(assignment.id)
+
+    def latest_model(self, subject: str, grade: int) -> Any:
+        """The newest refit (:class:`homework.storage.ModelVersion`) of a subject and grade, or ``None``."""
+        from homework.storage import ModelVersions
+
+        return ModelVersions(self.engine).latest(subject, grade)
+
+    def mastery(self, school: str, students: Sequence[str], subject: str, grade: int) -> dict[str, dict[str, Any]]:
+        """Each student's mastery per knowledge point now: the evidence landed so far (online) on the
+        newest refit's population priors for the subject and grade (see :func:`homework.online_mastery`)."""
+        from homework._refit import online_mastery
+
+        latest = self.latest_model(subject, grade)
+        evidence = self.intake(school).mastery.evidence(students)
+        return online_mastery(evidence, latest.priors if latest else {}, students)
 
     def process_job(self, job: Job, *, worker: str, lease: float = 60.0,
                     progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:
@@ -166,7 +215,6 @@ class HomeworkService:
         from homework._targeting import targeted_homework, tiered_homework
         from homework._taxonomy import taxonomy_graph
 
-        intake = self.intake(school)
         with self.ledger(school).assigning(day) as (ledger, db):
             common: dict[str, Any] = {"scope": scope, "day": day, "history": history, "graph": taxonomy_graph(),
                                       "ledger": ledger}
@@ -178,5 +226,6 @@ class HomeworkService:
                 result = targeted_homework(bank, model, list(students), **common)
                 sheets = [(a, [s]) for s, a in result.assignments.items()]
             for assignment, members in sheets:
-                intake.register(sheet_spec(bank, assignment, [(s, s) for s in members]), db=db)
+                self.register_assignment(school, bank, assignment, sheet_spec(bank, assignment, [(s, s) for s in members]),
+                                         db=db)
         return result

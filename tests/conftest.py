@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis_server
 from postgres_server import URL_VARIABLE, running
 
 ENGINES = ["sqlite", "postgresql"]
@@ -31,6 +32,25 @@ def postgres_server() -> Iterator[str]:
                     "PostgreSQL (tests/postgres_server.py) and sets it")
     with running() as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The URL of a Redis server (``make test`` starts one; else one is started for the session)."""
+    url = os.environ.get(redis_server.URL_VARIABLE)
+    if url:
+        yield url
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{redis_server.URL_VARIABLE} is not set under CI=true: run the tests with `make test`")
+    with redis_server.running() as server:
+        yield server.url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """An empty PostgreSQL database (the distributed engine's store)."""
+    yield from _postgres_database(postgres_server)
 
 
 @pytest.fixture(params=ENGINES)

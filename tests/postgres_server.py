@@ -2,9 +2,10 @@
 
 ``python tests/postgres_server.py run -- COMMAND...`` installs PostgreSQL from Debian's packages if
 it is missing (as root, with apt-get), runs ``initdb`` into a temporary folder, starts the server on
-127.0.0.1 on a free port, runs COMMAND with ``HOMEWORK_TEST_POSTGRES_URL`` set to it, and stops the
-server and removes the folder afterwards, whether COMMAND passed, failed or was interrupted. Its exit
-code is COMMAND's. ``tests/conftest.py`` uses the same :func:`running` when pytest is started
+127.0.0.1 on a free port, starts a Redis server beside it the same way (``tests/redis_server.py``),
+runs COMMAND with ``HOMEWORK_TEST_POSTGRES_URL`` and ``HOMEWORK_TEST_REDIS_URL`` set to them, and
+stops both servers and removes their folders afterwards, whether COMMAND passed, failed or was
+interrupted. Its exit code is COMMAND's. ``tests/conftest.py`` uses the same :func:`running` when pytest is started
 without the variable outside CI.
 """
 
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 URL_VARIABLE = "HOMEWORK_TEST_POSTGRES_URL"
+_SERVERS: dict[str, tuple[Path, Path]] = {}  # the URL of a server running() started -> (bin dir, data dir)
 
 
 def _binaries() -> Path | None:
@@ -80,23 +82,37 @@ def running() -> Iterator[str]:
                    "-c full_page_writes=off -c max_connections=200")
         subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"),
                                         "-o", options, "-w", "-t", "60", "start"]), **quiet)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        _SERVERS[url] = (bin_dir, data)
+        yield url
     finally:
+        _SERVERS.pop(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", None)
         if (data / "postmaster.pid").exists():
             subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                                             "-w", "stop"]), stdout=subprocess.DEVNULL, check=False)
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def restart(url: str) -> None:
+    """Stop a server :func:`running` started (fast shutdown: open connections are cut) and start it again."""
+    bin_dir, data = _SERVERS[url]
+    subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "60",
+                                    "restart"]), stdout=subprocess.DEVNULL, check=True)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[0] != "run" or argv[1] != "--":
         print(__doc__, file=sys.stderr)
         return 2
+    import redis_server
+
     started = time.perf_counter()
-    with running() as url:
-        print(f"PostgreSQL for the tests at {url} (started in {time.perf_counter() - started:.1f} s)", flush=True)
+    with running() as url, redis_server.running() as redis:
+        print(f"PostgreSQL for the tests at {url}, Redis at {redis.url} (started in "
+              f"{time.perf_counter() - started:.1f} s)", flush=True)
+        env = {**os.environ, URL_VARIABLE: url, redis_server.URL_VARIABLE: redis.url}
         try:
-            return subprocess.run(argv[2:], env={**os.environ, URL_VARIABLE: url}, check=False).returncode
+            return subprocess.run(argv[2:], env=env, check=False).returncode
         except KeyboardInterrupt:
             return 130
 

@@ -44,11 +44,23 @@ def db_upgrade(database_url: DatabaseUrl = None, data_dir: DataDir = Path("homew
 def worker(
     database_url: DatabaseUrl = None,
     data_dir: DataDir = Path("homework-data"),
-    threads: Annotated[int, typer.Option(min=1, max=64, help="Job-taking threads in this process.")] = 1,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Job-taking threads in this process (with --celery: worker processes).")] = 1,
     ocr: Annotated[str, typer.Option(help="OCR backend for writing boxes: rapidocr or paddleocr.")] = "rapidocr",
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when the queue is empty.")] = False,
+    celery: Annotated[bool, typer.Option("--celery", help="Be a Celery worker: take jobs from the broker "
+                                         "(HOMEWORK_BROKER_URL, Redis) instead of polling the store.")] = False,
+    queues: Annotated[str, typer.Option(help="With --celery: the queues to take from (bubbles, boxes, slow).")]
+        = "bubbles,boxes",
+    broker_url: Annotated[str | None, typer.Option("--broker-url", envvar="HOMEWORK_BROKER_URL",
+                                                   help="With --celery: the Redis broker.")] = None,
 ) -> None:
-    """Take scan jobs from the store and read them, until stopped (Ctrl-C) or, with --until-idle, done."""
+    """Take scan jobs from the store and read them, until stopped (Ctrl-C) or, with --until-idle, done.
+
+    With --celery this is a Celery worker with THREADS worker processes (one job each at a time).
+    """
+    if celery:
+        _celery_worker(store_url(database_url, data_dir), broker_url, ocr, threads, queues)
+        return
     from homework import HomeworkService, StoreError, Worker
     from homework._worker import worker_name
     from homework.storage import open_engine
@@ -74,6 +86,32 @@ def worker(
     except KeyboardInterrupt:
         for w in workers:
             w.stop()
+
+
+def _celery_worker(database_url: str, broker_url: str | None, ocr: str, processes: int, queues: str) -> None:
+    from dataclasses import replace
+
+    from homework import QUEUES, CeleryConfig, StoreError
+    from homework._distributed import run_worker
+    from homework.storage import open_engine
+
+    wanted = tuple(q.strip() for q in queues.split(",") if q.strip())
+    unknown = sorted(set(wanted) - set(QUEUES))
+    if unknown or not wanted:
+        typer.echo(f"error: unknown queue(s) {unknown or queues!r}; choose from {', '.join(QUEUES)}", err=True)
+        raise typer.Exit(2)
+    if database_url.startswith("sqlite"):
+        typer.echo("error: a Celery worker needs the shared PostgreSQL store: give --database-url", err=True)
+        raise typer.Exit(2)
+    try:
+        open_engine(database_url).dispose()  # migrate once, and fail early on a wrong URL
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    config = CeleryConfig.from_env()
+    config = replace(config, database_url=database_url, ocr=ocr, broker_url=broker_url or config.broker_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_worker(config, queues=wanted, concurrency=processes)
 
 
 keys_app = typer.Typer(name="keys", help="API keys: each has a school and a role; stored hashed.", no_args_is_help=True)

@@ -6,7 +6,7 @@ verbs, the CLI and the demo in ``homework`` open it, and imports flow one way in
 >>> import tempfile
 >>> engine = open_engine(sqlite_url(tempfile.mkdtemp()))
 >>> current_revision(engine)
-'0001'
+'0002'
 """
 
 from homework.storage._engine import (
@@ -20,6 +20,15 @@ from homework.storage._engine import (
 from homework.storage._jobs import MAX_ATTEMPTS, Job, JobQueue
 from homework.storage._keys import ROLES, KeyStore, Principal
 from homework.storage._ledger import LedgerStore
+from homework.storage._mastery import (
+    Evidence,
+    FieldPoint,
+    MasteryStore,
+    ModelVersion,
+    ModelVersions,
+    graded_responses,
+    graded_students,
+)
 from homework.storage._scans import (
     DEFAULT_SCHOOL,
     ReviewItem,
@@ -31,6 +40,13 @@ from homework.storage._scans import (
 
 __all__ = [
     "DEFAULT_SCHOOL",
+    "Evidence",
+    "FieldPoint",
+    "MasteryStore",
+    "ModelVersion",
+    "ModelVersions",
+    "graded_responses",
+    "graded_students",
     "Job",
     "JobQueue",
     "KeyStore",

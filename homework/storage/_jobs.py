@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from homework.storage import _tables as t
-from homework.storage._tables import new_id
+from homework.storage._tables import dialect_insert, new_id
 
 MAX_ATTEMPTS = 3
 
@@ -74,6 +72,71 @@ class JobQueue:
                 if taken.rowcount == 1:
                     return Job(row.job_id, row.school_id, row.upload_id, row.attempts + 1, now + lease)
 
+    def claim_job(self, job_id: int, holder: str, *, lease: float = 60.0) -> Job | float | None:
+        """Take one named job (a distributed engine's message names it) for ``holder``.
+
+        Returns the :class:`Job`; or the seconds until another holder's lease runs out (the message
+        came twice, or early: try again then); or ``None`` when there is nothing to do (the job is
+        done, failed, or unknown). The same ``holder`` takes its own running job again without
+        counting an attempt (a task retried after the store went away for a moment). A job claimed
+        :data:`MAX_ATTEMPTS` times is failed instead, its upload kept for a human.
+        """
+        j = t.jobs
+        now = time.time()
+        with self.engine.begin() as db:
+            row = db.execute(select(j.c.job_id, j.c.school_id, j.c.upload_id, j.c.attempts, j.c.status, j.c.worker,
+                                    j.c.lease_until).where(j.c.job_id == job_id).with_for_update()).first()
+            if row is None or row.status in ("done", "failed"):
+                return None
+            mine = row.status == "running" and row.worker == holder
+            if row.status == "running" and not mine and (row.lease_until or 0) >= now:
+                return float(row.lease_until) - now
+            attempts = row.attempts if mine else row.attempts + 1
+            if attempts > MAX_ATTEMPTS:
+                db.execute(update(j).where(j.c.job_id == job_id).values(
+                    status="failed", finished_at=now, lease_until=None,
+                    error=f"failed {row.attempts} times (the reader crashed, timed out or its worker died): kept "
+                          "for a human"))
+                return None
+            db.execute(update(j).where(j.c.job_id == job_id).values(
+                status="running", worker=holder, lease_until=now + lease, attempts=attempts, started_at=now))
+        return Job(row.job_id, row.school_id, row.upload_id, attempts, now + lease)
+
+    def release(self, job: Job, holder: str, error: str) -> bool:
+        """Give a job back to the queue after a failed attempt (it will be retried); ``False`` if not ours."""
+        with self.engine.begin() as db:
+            done = db.execute(update(t.jobs).where(
+                t.jobs.c.job_id == job.job_id, t.jobs.c.worker == holder, t.jobs.c.status == "running"
+            ).values(status="queued", lease_until=None, error=error))
+        return bool(done.rowcount)
+
+    def mark_dispatched(self, job_id: int, queue: str) -> None:
+        """Note that the job's message went to ``queue`` of the distributed engine just now."""
+        with self.engine.begin() as db:
+            db.execute(update(t.jobs).where(t.jobs.c.job_id == job_id).values(dispatched_at=time.time(), queue=queue))
+
+    def undelivered(self, *, lease_grace: float, queued_after: float,
+                    limit: int = 1000) -> list[tuple[int, str, int]]:
+        """Jobs whose message may be lost, marked as dispatched again now: ``[(job id, school, upload id)]``.
+
+        That is a job whose lease ran out ``lease_grace`` seconds ago (its worker died and the broker
+        did not give the message back), or one still queued ``queued_after`` seconds after it was last
+        sent (the broker lost it, or nobody sent it; a queue is long in a burst, so keep this above the
+        time a burst takes to drain). Two sweepers at once get different jobs.
+        """
+        j = t.jobs
+        now = time.time()
+        last_sent = func.coalesce(j.c.dispatched_at, j.c.created_at)
+        lost = or_(and_(j.c.status == "queued", last_sent < now - queued_after),
+                   and_(j.c.status == "running", j.c.lease_until < now - lease_grace,
+                        last_sent < now - lease_grace))
+        with self.engine.begin() as db:
+            rows = db.execute(select(j.c.job_id, j.c.school_id, j.c.upload_id).where(lost).order_by(j.c.job_id)
+                              .limit(limit).with_for_update(skip_locked=True)).all()
+            if rows:
+                db.execute(update(j).where(j.c.job_id.in_([r.job_id for r in rows])).values(dispatched_at=now))
+        return [(int(r.job_id), str(r.school_id), int(r.upload_id)) for r in rows]
+
     def renew(self, job: Job, worker: str, *, lease: float = 60.0) -> bool:
         """Extend the lease (while pages are being read); ``False`` if the job was taken from us."""
         with self.engine.begin() as db:
@@ -110,7 +173,7 @@ class JobQueue:
     def heartbeat(self, worker: str) -> None:
         """Say that ``worker`` is alive (``GET /health`` shows the newest heartbeat)."""
         table = t.workers
-        make = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        make = dialect_insert(self.engine.dialect.name)
         statement = make(table).values(worker=worker, heartbeat_at=time.time())
         with self.engine.begin() as db:
             db.execute(statement.on_conflict_do_update(index_elements=[table.c.worker],

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from homework.storage import _tables as t
 from homework.storage._engine import open_engine, sqlite_url
-from homework.storage._tables import new_id
+from homework.storage._tables import dialect_insert, new_id
 
 DEFAULT_SCHOOL = "default"
 
@@ -239,19 +239,29 @@ class ScanStore:
 
     def put_answer(self, db: Connection, row: dict[str, Any], *, because: str) -> None:
         """Keep an answer (new or changed) and add the change to its grade history."""
+        self.put_answers(db, [row], because=because)
+
+    def put_answers(self, db: Connection, rows: list[dict[str, Any]], *, because: str) -> None:
+        """Keep a page's answers (new or changed) and add each change to the grade history: two
+        statements for the whole page (an upsert and an insert, sent as one batch each), not three a field.
+        Every row must have the same keys."""
+        if not rows:
+            return
         a = t.answers
-        where = (self._mine(a), a.c.assignment_id == row["assignment_id"], a.c.student_id == row["student_id"],
-                 a.c.field_id == row["field_id"])
-        values = {k: v for k, v in row.items() if k in a.c and k != "school_id"}
-        if db.execute(select(a.c.page_id).where(*where)).first() is None:
-            db.execute(insert(a).values(school_id=self.school, **values))
-        else:
-            db.execute(update(a).where(*where).values(**values))
-        db.execute(insert(t.grade_history).values(
-            school_id=self.school, **{k: values.get(k) for k in (
+        values = [{"school_id": self.school, **{k: v for k, v in row.items() if k in a.c and k != "school_id"}}
+                  for row in rows]
+        keys = ("school_id", "assignment_id", "student_id", "field_id")
+        statement = dialect_insert(db.dialect.name)(a)
+        statement = statement.on_conflict_do_update(
+            index_elements=[a.c[k] for k in keys],
+            set_={k: statement.excluded[k] for k in values[0] if k not in keys})
+        db.execute(statement, values)
+        now = time.time()
+        db.execute(insert(t.grade_history), [{
+            "school_id": self.school, **{k: v.get(k) for k in (
                 "assignment_id", "student_id", "field_id", "value", "score", "max_score", "correct",
                 "grade_status", "graded_by")},
-            spec_version=values.get("spec_version", 1), reason=because, changed_at=time.time()))
+            "spec_version": v.get("spec_version", 1), "reason": because, "changed_at": now} for v in values])
 
     def grade_history(self, assignment_id: str, student_id: str, field_id: str) -> list[dict[str, Any]]:
         """Every grade an answer has had, oldest first."""

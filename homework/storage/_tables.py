@@ -179,6 +179,8 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("started_at", Float),
     Column("finished_at", Float),
+    Column("dispatched_at", Float),  # when the job was last sent to a distributed engine (Celery)
+    Column("queue", String(20)),  # the engine's queue it went to: bubbles, boxes
     Index("ix_jobs_claim", "status", "job_id"),
 )
 
@@ -267,6 +269,41 @@ grade_history = Table(
     Index("ix_grade_history_answer", "school_id", "assignment_id", "student_id", "field_id"),
 )
 
+field_points = Table(
+    "field_points", metadata, _school(key=True),
+    Column("assignment_id", ID, primary_key=True),
+    Column("field_id", ID, primary_key=True),
+    Column("item_id", ID, nullable=False),
+    Column("subject", String(40), nullable=False),
+    Column("grade", Integer, nullable=False),
+    Column("knowledge_points", Text, nullable=False),  # JSON list: what a graded answer updates
+    Column("writing", Boolean, nullable=False),  # a writing box (read by OCR), not a bubble
+)
+
+mastery = Table(
+    "mastery", metadata, _school(key=True),
+    Column("student_id", ID, primary_key=True),
+    Column("knowledge_point", ID, primary_key=True),
+    Column("subject", String(40), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("credit", Float, nullable=False),  # the sum of score / max score over the attempts
+    Column("updated_at", Float, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions", metadata,
+    _serial("version_id"),
+    Column("subject", String(40), nullable=False),
+    Column("grade", Integer, nullable=False),
+    Column("model", Text, nullable=False),  # the fitted mastery model's to_json()
+    Column("priors", Text, nullable=False),  # JSON {knowledge point: population P(correct)}
+    Column("responses", Integer, nullable=False),  # responses the fit read (after sampling)
+    Column("students", Integer, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_model_versions_latest", "subject", "grade", "version_id"),
+)
+
 SCHOOL_TABLES = tuple(t for t in metadata.sorted_tables if "school_id" in t.c and t is not schools)
 
 
@@ -276,3 +313,11 @@ def new_id(result: Any) -> int:
     if key is None:
         raise RuntimeError("the insert made no row")
     return int(key[0])
+
+
+def dialect_insert(dialect: str) -> Any:
+    """The ``INSERT`` construct with ``on_conflict_do_update`` of this dialect (PostgreSQL or SQLite)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return pg_insert if dialect == "postgresql" else sqlite_insert

@@ -175,3 +175,22 @@ def test_bad_requests_get_a_message(make_client: MakeClient, database_url: str) 
     assert saved_minutes(database_url, "s1", dt.date.fromisoformat(DAY)) == 0
     locked = make_client(bank=BANK, open_access=False)
     assert ask(locked, ["s1"]).status_code == 401
+
+
+def test_with_a_refit_in_the_store_selection_reads_its_newest_version_and_the_online_evidence(
+        database_url: str, make_client: MakeClient) -> None:
+    from homework.storage import MasteryStore, ModelVersions, open_engine
+
+    engine = open_engine(database_url)
+    versions = ModelVersions(engine)
+    versions.save("math", 6, "{}", {kp: 0.2 for kp in KPS}, responses=10, students=2, note="old")
+    newest = versions.save("math", 6, "{}", {kp: 0.9 for kp in KPS}, responses=10, students=2, note="newest")
+    evidence = MasteryStore(engine, "default")
+    for _ in range(6):
+        evidence.record("s1", "math", "number.fraction", 0.0)
+    body = ask(make_client(bank=BANK), ["s1", "s2"]).json()
+    assert body["mastery_model"].startswith(f"online evidence on refit version {newest} of math grade 6")
+    s1, s2 = body["students"]
+    assert s1["model_mastery"]["number.fraction"] == pytest.approx((0 + 3 * 0.9) / (6 + 3), abs=1e-4)
+    assert s2["model_mastery"]["number.fraction"] == pytest.approx(0.9)  # no evidence: the newest refit's prior
+    assert all(p["knowledge_point"] == "number.fraction" for p in s1["picks"][:1])  # the weak point first
