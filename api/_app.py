@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None, *, service: HomeworkService | N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threads = settings.workers if settings.jobs == "inprocess" else 0
-        workers = [Worker(service, name=worker_name(i)).start() for i in range(threads)]
+        workers = [Worker(service, name=worker_name(i), lease=settings.job_lease_s).start()
+                   for i in range(threads)]
         try:
             yield
         finally:

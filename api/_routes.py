@@ -32,7 +32,6 @@ from api._schemas import (
 from api._targeting import TargetingDep
 from homework import PageLimitError, history_from_answers, render_question_paper
 from homework._foreign_intake import is_foreign
-from homework.storage import current_revision
 
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="A positive id (at most 2^31 - 1).")]
 
@@ -139,7 +138,7 @@ def job_status(service: ServiceDep, who: Uploader, job_id: Id) -> JobPublic:
 def health_check(service: ServiceDep) -> HealthPublic:
     """The database (its schema revision), the job queue's depth and the newest worker heartbeat."""
     beat = service.jobs.last_heartbeat()
-    return HealthPublic(database=service.engine.dialect.name, schema_revision=current_revision(service.engine),
+    return HealthPublic(database=service.engine.dialect.name, schema_revision=service.schema_revision,
                         jobs=service.jobs.counts(),
                         worker_heartbeat_age_s=None if beat is None else round(time.time() - beat, 3))
 

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=0, le=64)
     jobs: Literal["inprocess", "celery"] = "inprocess"
     broker_url: str = "redis://127.0.0.1:6379/0"
+    job_lease_s: float = Field(60.0, gt=0, description="How long a worker's claim on a job lasts unrenewed.")
     docs: bool = True
 
     def store_url(self) -> str:

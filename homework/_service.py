@@ -34,6 +34,7 @@ from homework.storage import (
     LedgerStore,
     ScanStore,
     StoredPage,
+    current_revision,
     ensure_school,
 )
 
@@ -81,6 +82,7 @@ class HomeworkService:
         self.dispatch: Dispatch | None = None  # set: jobs go to a distributed engine (homework._distributed)
         self.jobs = JobQueue(engine)
         self.keys = KeyStore(engine)
+        self.schema_revision = current_revision(engine)  # migrations ran before: it holds while this runs
         self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr
         self._intakes: dict[str, Intake] = {}
         self._lock = threading.Lock()
@@ -148,13 +150,23 @@ class HomeworkService:
 
     def process_job(self, job: Job, *, worker: str, lease: float = 60.0,
                     progress: Callable[[PageOutcome], None] | None = None) -> UploadReport:
-        """Read and store every page of a claimed job's upload, renewing the lease page by page."""
-        def each_page(page: PageOutcome) -> None:
-            self.jobs.renew(job, worker, lease=lease)
-            if progress is not None:
-                progress(page)
+        """Read and store every page of a claimed job's upload. A thread renews the lease every third of
+        it while this runs, so only a worker that stopped (killed, frozen) loses its job to another."""
+        stop = threading.Event()
 
-        return self.intake(job.school_id).process(job.upload_id, progress=each_page)
+        def keep_lease() -> None:
+            while not stop.wait(lease / 3):
+                if not self.jobs.renew(job, worker, lease=lease):
+                    log.warning("job %d was taken from %s (its lease ran out)", job.job_id, worker)
+                    return
+
+        keeper = threading.Thread(target=keep_lease, name=f"lease-{job.job_id}", daemon=True)
+        keeper.start()
+        try:
+            return self.intake(job.school_id).process(job.upload_id, progress=progress)
+        finally:
+            stop.set()
+            keeper.join()
 
     def run_next_job(self, worker: str, *, lease: float = 60.0,
                      progress: Callable[[PageOutcome], None] | None = None) -> JobRun | None:

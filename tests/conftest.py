@@ -59,8 +59,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'homework.sqlite3'}"
         return
-    server = request.getfixturevalue("postgres_server")
-    yield from _postgres_database(server)
+    yield request.getfixturevalue("postgres_url")
 
 
 def _postgres_database(server: str) -> Iterator[str]:

@@ -53,6 +53,7 @@ def worker(
         = "bubbles,boxes",
     broker_url: Annotated[str | None, typer.Option("--broker-url", envvar="HOMEWORK_BROKER_URL",
                                                    help="With --celery: the Redis broker.")] = None,
+    lease: Annotated[float, typer.Option(min=1, help="Seconds a claim on a job lasts unrenewed.")] = 60.0,
 ) -> None:
     """Take scan jobs from the store and read them, until stopped (Ctrl-C) or, with --until-idle, done.
 
@@ -71,7 +72,7 @@ def worker(
     except StoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    workers = [Worker(service, name=worker_name(i)) for i in range(threads)]
+    workers = [Worker(service, name=worker_name(i), lease=lease) for i in range(threads)]
     if until_idle:
         done = sum(w.run(until_idle=True) for w in workers)
         typer.echo(f"{done} job(s) processed; the queue is empty")

@@ -6,7 +6,7 @@ verbs, the CLI and the demo in ``homework`` open it, and imports flow one way in
 >>> import tempfile
 >>> engine = open_engine(sqlite_url(tempfile.mkdtemp()))
 >>> current_revision(engine)
-'0002'
+'0003'
 """
 
 from homework.storage._engine import (

@@ -19,6 +19,12 @@ from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, upda
 from homework.storage import _tables as t
 from homework.storage._tables import dialect_insert, new_id
 
+
+def school_transaction(engine: Engine, school: str) -> Any:
+    from homework.storage._scans import school_transaction as scoped
+
+    return scoped(engine, school)
+
 MAX_ATTEMPTS = 3
 
 
@@ -145,22 +151,26 @@ class JobQueue:
             ).values(lease_until=time.time() + lease))
         return bool(done.rowcount)
 
-    def finish(self, job_id: int, *, worker: str | None, error: str | None = None) -> None:
-        """Mark a job done (or failed with ``error``)."""
+    def finish(self, job_id: int, *, worker: str | None, error: str | None = None) -> bool:
+        """Mark a job done (or failed with ``error``) if ``worker`` still holds it (``None``: a job run
+        without a claim, e.g. ``Intake.receive``); ``False`` when another worker has it now."""
+        j = t.jobs
+        holder = j.c.worker.is_(None) if worker is None else j.c.worker == worker
         with self.engine.begin() as db:
-            db.execute(update(t.jobs).where(t.jobs.c.job_id == job_id).values(
-                status="failed" if error else "done", error=error, finished_at=time.time(), lease_until=None,
-                worker=worker))
+            done = db.execute(update(j).where(j.c.job_id == job_id, holder, j.c.status.in_(("queued", "running")))
+                              .values(status="failed" if error else "done", error=error, finished_at=time.time(),
+                                      lease_until=None))
+        return bool(done.rowcount)
 
     def job(self, school: str, job_id: int) -> dict[str, Any] | None:
         """One job of a school as a plain dict, or ``None``."""
         cols = [c for c in t.jobs.c if c.name != "school_id"]
-        with self.engine.connect() as db:
+        with school_transaction(self.engine, school) as db:
             row = db.execute(select(*cols).where(t.jobs.c.school_id == school, t.jobs.c.job_id == job_id)).first()
         return dict(row._mapping) if row else None
 
     def job_of_upload(self, school: str, upload_id: int) -> int:
-        with self.engine.connect() as db:
+        with school_transaction(self.engine, school) as db:
             return int(db.execute(select(t.jobs.c.job_id).where(
                 t.jobs.c.school_id == school, t.jobs.c.upload_id == upload_id)).scalar_one())
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from homework._assignments import Assignment, HomeworkLedger
 from homework.storage import _tables as t
+from homework.storage._scans import school_transaction
 
 
 class LedgerStore:
@@ -27,7 +28,7 @@ class LedgerStore:
 
     def ledger(self, *days: dt.date) -> HomeworkLedger:
         """The ledger of these days (every day when none is named), to read."""
-        with self.engine.connect() as db:
+        with school_transaction(self.engine, self.school) as db:
             return self._load(db, days)
 
     @contextmanager
@@ -38,7 +39,7 @@ class LedgerStore:
         The school's row is locked first (a row lock on PostgreSQL, the write lock on SQLite), so
         concurrent callers check the caps one after another.
         """
-        with self.engine.begin() as db:
+        with school_transaction(self.engine, self.school) as db:
             db.execute(update(t.schools).where(t.schools.c.school_id == self.school)
                        .values(name=t.schools.c.name))
             ledger = self._load(db, days)
@@ -51,7 +52,7 @@ class LedgerStore:
     def find(self, assignment_id: str) -> tuple[Assignment, frozenset[str], dt.date] | None:
         """A recorded set, its students and its day (``None`` if it was never recorded)."""
         a = t.assignments
-        with self.engine.connect() as db:
+        with school_transaction(self.engine, self.school) as db:
             row = db.execute(select(a.c.data, a.c.students, a.c.day).where(
                 a.c.school_id == self.school, a.c.assignment_id == assignment_id)).first()
         if row is None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from homework.storage import _tables as t
@@ -96,9 +96,12 @@ class ScanStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """Everything inside commits together, or not at all."""
-        with self.engine.begin() as db:
+        """Everything inside commits together, or not at all (and sees only this school's rows)."""
+        with school_transaction(self.engine, self.school) as db:
             yield db
+
+    def _read(self) -> Any:
+        return school_transaction(self.engine, self.school)
 
     def _mine(self, table: t.Table) -> Any:
         return table.c.school_id == self.school
@@ -115,7 +118,7 @@ class ScanStore:
 
     def get_blob(self, sha256: str) -> bytes:
         """The bytes kept under ``sha256``; :class:`KeyError` if there are none."""
-        with self.engine.connect() as db:
+        with self._read() as db:
             data = db.execute(select(t.blobs.c.data).where(self._mine(t.blobs), t.blobs.c.sha256 == sha256)).scalar()
         if data is None:
             raise KeyError(f"no blob {sha256}")
@@ -159,7 +162,7 @@ class ScanStore:
         query = select(s.c.assignment_id, s.c.version, s.c.spec_json).join(
             newest, and_(s.c.assignment_id == newest.c.assignment_id, s.c.version == newest.c.version)
         ).where(self._mine(s))
-        with self.engine.connect() as db:
+        with self._read() as db:
             return {r.assignment_id: (int(r.version), json.loads(r.spec_json)) for r in db.execute(query)}
 
     # -- uploads and pages ---------------------------------------------------------------------
@@ -198,7 +201,7 @@ class ScanStore:
 
     def sheet_pages(self, assignment_id: str, student_id: str) -> tuple[set[int], int | None]:
         """Which pages of a student's sheet were accepted, and how many the sheet has."""
-        with self.engine.connect() as db:
+        with self._read() as db:
             rows = db.execute(select(t.pages.c.sheet_page, t.pages.c.sheet_pages).where(
                 self._mine(t.pages), t.pages.c.assignment_id == assignment_id,
                 t.pages.c.student_id == student_id, t.pages.c.status == "read")).all()
@@ -212,7 +215,7 @@ class ScanStore:
             query = query.where(t.pages.c.status == status)
         if upload_id is not None:
             query = query.where(t.pages.c.upload_id == upload_id)
-        with self.engine.connect() as db:
+        with self._read() as db:
             return [StoredPage(**r._mapping) for r in db.execute(query.order_by(t.pages.c.page_id))]
 
     def upload(self, upload_id: int) -> dict[str, Any] | None:
@@ -269,7 +272,7 @@ class ScanStore:
         query = select(*[c for c in h.c if c.name != "school_id"]).where(
             self._mine(h), h.c.assignment_id == assignment_id, h.c.student_id == student_id,
             h.c.field_id == field_id).order_by(h.c.change_id)
-        with self.engine.connect() as db:
+        with self._read() as db:
             return [dict(r._mapping) for r in db.execute(query)]
 
     def add_review(self, db: Connection, *, assignment_id: str, student_id: str, field_id: str,
@@ -290,7 +293,7 @@ class ScanStore:
         for column, value in ((r.c.status, status), (r.c.assignment_id, assignment_id), (r.c.review_id, review_id)):
             if value is not None:
                 query = query.where(column == value)
-        with self.engine.connect() as db:
+        with self._read() as db:
             return [ReviewItem(**row._mapping) for row in db.execute(query.order_by(r.c.review_id))]
 
     def review(self, review_id: int) -> ReviewItem:
@@ -327,10 +330,10 @@ class ScanStore:
             query = query.where(a.c.assignment_id == assignment_id)
         order = (a.c.assignment_id, a.c.student_id, a.c.field_id)
         if students is None:
-            with self.engine.connect() as db:
+            with self._read() as db:
                 return [dict(r._mapping) for r in db.execute(query.order_by(*order))]
         wanted, rows = sorted(set(students)), []
-        with self.engine.connect() as db:
+        with self._read() as db:
             for at in range(0, len(wanted), 500):  # SQLite caps the parameters of one statement
                 chunk = query.where(a.c.student_id.in_(wanted[at:at + 500]))
                 rows += [dict(r._mapping) for r in db.execute(chunk)]
@@ -341,12 +344,22 @@ class ScanStore:
     def _first(self, query: Any, db: Connection | None = None) -> Any:
         if db is not None:
             return db.execute(query).first()
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return conn.execute(query).first()
 
     def _scalar(self, query: Any) -> Any:
-        with self.engine.connect() as db:
+        with self._read() as db:
             return db.execute(query).scalar()
+
+
+@contextmanager
+def school_transaction(engine: Engine, school: str) -> Iterator[Connection]:
+    """A transaction that, on PostgreSQL, sets ``homework.school``: row-level security (migration
+    0003) then shows and accepts only this school's rows, whatever a query forgets to filter."""
+    with engine.begin() as db:
+        if engine.dialect.name == "postgresql":
+            db.execute(text("SELECT set_config('homework.school', :school, true)"), {"school": school})
+        yield db
 
 
 def ensure_school(engine: Engine, school: str, name: str | None = None) -> None:
