@@ -15,13 +15,14 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from debian_packages import apt_install, free_port
 
 URL_VARIABLE = "HOMEWORK_TEST_POSTGRES_URL"
 _SERVERS: dict[str, tuple[Path, Path]] = {}  # the URL of a server running() started -> (bin dir, data dir)
@@ -40,22 +41,11 @@ def install() -> Path:
     found = _binaries()
     if found is not None:
         return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError("PostgreSQL's server programs (initdb, pg_ctl) are not installed, and this is "
-                           "not a root shell on Debian/Ubuntu to install them: apt-get install postgresql")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], check=True, env=env)
+    apt_install("postgresql", "PostgreSQL's server programs (initdb, pg_ctl) are")
     found = _binaries()
     if found is None:
         raise RuntimeError("apt-get installed postgresql but pg_ctl is not in /usr/lib/postgresql/*/bin")
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _as_server_user(command: list[str]) -> list[str]:
@@ -70,7 +60,7 @@ def running() -> Iterator[str]:
     """A fresh server for the block; yields its URL (superuser ``postgres``, database ``postgres``)."""
     bin_dir = install()
     folder = Path(tempfile.mkdtemp(prefix="homework-pg-"))
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     os.chmod(folder, 0o700)

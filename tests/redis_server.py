@@ -10,7 +10,6 @@ deployment should run it, so the queue survives a restart (:meth:`RedisServer.re
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import socket
 import subprocess
@@ -18,6 +17,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from debian_packages import apt_install, free_port
 
 URL_VARIABLE = "HOMEWORK_TEST_REDIS_URL"
 
@@ -27,29 +28,18 @@ def install() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError("redis-server is not installed, and this is not a root shell on Debian/Ubuntu to "
-                           "install it: apt-get install redis-server")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"], check=True, env=env)
+    apt_install("redis-server", "redis-server is")
     found = shutil.which("redis-server")
     if found is None:
         raise RuntimeError("apt-get installed redis-server but it is not on PATH")
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class RedisServer:
     """One ``redis-server`` process on loopback; :meth:`restart` stops it and starts it again, same port."""
 
     def __init__(self, folder: Path) -> None:
-        self.binary, self.folder, self.port = install(), folder, _free_port()
+        self.binary, self.folder, self.port = install(), folder, free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
