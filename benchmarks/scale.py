@@ -38,22 +38,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.append(str(REPO / "benchmarks"))
+from _servers import test_helper  # noqa: E402
+
 SCHOOL = "bench"
 EVENING_PAGES = 270_000
-
-
-def helper(name: str) -> Any:
-    """``tests/postgres_server.py`` or ``tests/redis_server.py`` (loaded by path: ``tests/`` on ``sys.path``
-    would make its ``scanning`` folder shadow the package)."""
-    import importlib.util
-
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "tests" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def load() -> str:
@@ -122,8 +110,8 @@ class Cluster:
 
     def __init__(self, stack: ExitStack, folder: Path) -> None:
         self.folder = folder
-        self.pg_server = stack.enter_context(helper("postgres_server").running())
-        self.redis = stack.enter_context(helper("redis_server").running())
+        self.pg_server = stack.enter_context(test_helper("postgres_server").running())
+        self.redis = stack.enter_context(test_helper("redis_server").running())
         self.workers: list[subprocess.Popen[bytes]] = []
         self.database_url = ""
         self.databases = 0
@@ -171,7 +159,7 @@ class Cluster:
         self.workers = []
 
     def restart_postgres(self) -> None:
-        helper("postgres_server").restart(self.pg_server)
+        test_helper("postgres_server").restart(self.pg_server)
 
 
 def register(service: Any, pages: int, prefix: str) -> None:
