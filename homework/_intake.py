@@ -41,11 +41,10 @@ import cv2
 import numpy as np
 from sqlalchemy.exc import IntegrityError
 
-from homework._errors import HomeworkError, PageLimitError, ReviewClosedError, UnknownAssignmentError
+from homework._errors import HomeworkError, NotFoundError, PageLimitError, UnknownAssignmentError
 from homework._foreign_intake import (
     ForeignAssignment,
     NotIdentifiedError,
-    grade_value,
     graded_row,
     identify,
     is_foreign,
@@ -54,7 +53,6 @@ from homework._foreign_intake import (
 )
 from homework.storage import ScanStore, StoredPage
 from scanning import (
-    Answer,
     BadImageError,
     BlankPageError,
     PageNotRegisteredError,
@@ -509,48 +507,14 @@ class Intake:
     # -- the teacher's side ----------------------------------------------------------------
 
     def resolve(self, review_id: int, value: str, *, teacher: str) -> dict[str, Any]:
-        """Grade a reviewed answer with the value the teacher reads on the crop; returns the answer."""
-        item = self.store.review(review_id)
-        if item.status != "open":
-            raise ReviewClosedError(f"review item {review_id} was already resolved")
-        if not self._is_ours(item.assignment_id):
-            return self._resolve_foreign(review_id, item, value, teacher)
-        version, spec = self._versioned(item.assignment_id)
-        field = spec.field(item.field_id)
-        key = field.key
-        if field.type == "start_time":
-            value = _start_value(value)
-        answer = self.store.answer(item.assignment_id, item.student_id, item.field_id)
-        answer.update(value=value, confidence=1.0, read_status="ok", read_reason=f"read by {teacher}",
-                      graded_by=teacher, updated_at=time.time(), grade_status="ungraded", grade_reason="no key",
-                      spec_version=version)
-        if key is not None:
-            result = grade(key, Answer(value, confidence=1.0))
-            answer.update(score=result.score, max_score=result.max_score, correct=bool(result.correct),
-                          grade_status="graded", grade_reason=result.reason)
-        with self.store.transaction() as db:
-            if not self.store.close_review(db, review_id, teacher):
-                raise ReviewClosedError(f"review item {review_id} was already resolved")
-            self.store.put_answer(db, answer, because=f"review #{review_id} resolved by {teacher}")
-            point = self._field_points(item.assignment_id, db).get(item.field_id)
-            if answer["grade_status"] == "graded" and point is not None:  # its first grade: now it is evidence
-                self.mastery.add(db, item.student_id, point.subject, _evidence(point, answer))
-        return answer
+        """Grade a reviewed answer with the value the teacher reads on the crop; returns the answer.
+        (Groups, overrides and kept pages: :class:`homework._corrections.Corrections`.)"""
+        from homework._corrections import Corrections
 
-    def _resolve_foreign(self, review_id: int, item: Any, value: str, teacher: str) -> dict[str, Any]:
-        version, assignment = self._foreign_versioned(item.assignment_id)
-        answer = self.store.answer(item.assignment_id, item.student_id, item.field_id)
-        answer.update(value=value, confidence=1.0, read_status="ok", read_reason=f"read by {teacher}",
-                      graded_by=teacher, updated_at=time.time(), grade_status="ungraded", grade_reason="no key",
-                      spec_version=version)
-        key = assignment.sheet.keys.get(item.field_id)
-        if key is not None:
-            answer.update(grade_value(value.strip().upper() if value.strip().isalpha() else value.strip(), key))
-        with self.store.transaction() as db:
-            if not self.store.close_review(db, review_id, teacher):
-                raise ReviewClosedError(f"review item {review_id} was already resolved")
-            self.store.put_answer(db, answer, because=f"review #{review_id} resolved by {teacher}")
-        return answer
+        try:
+            return Corrections(self).resolve([(review_id, value)], teacher=teacher)[0]
+        except NotFoundError as exc:
+            raise KeyError(str(exc)) from exc
 
     def missing_pages(self, assignment_id: str) -> dict[str, list[int]]:
         """For each student of the assignment, the 0-based sheet pages not yet accepted."""

@@ -8,6 +8,10 @@ its ledger). Its verbs are the loop's actions::
     run_next_job    claim the oldest job, process it, mark it done or failed
     upload_status   an upload, its job and every page's outcome
     resolve         a teacher's reading of a flagged answer
+    review_groups   the open queue as answer groups (identical readings of one field)
+    resolve_many    several readings at once (a group, a screenful), in one transaction
+    resolve_group   one decision for an answer group
+    corrections     overrides, corrected resolutions, kept pages assigned or dismissed
     assign_targeted stage 4: each student's (or each tier's) next set, checked against the 双减 cap
                     under the school's ledger lock, recorded, and its answer sheets registered
     history         a school's graded answers as a response log (for mastery)
@@ -20,11 +24,11 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
-from homework._errors import NotFoundError
+from homework._errors import HomeworkError, NotFoundError
 from homework._intake import Accepted, Intake, PageOutcome, UploadReport
 from homework.storage import (
     DEFAULT_SCHOOL,
@@ -37,6 +41,10 @@ from homework.storage import (
     current_revision,
     ensure_school,
 )
+
+if TYPE_CHECKING:
+    from homework._corrections import Corrections
+    from homework._review import ReviewGroup
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +217,36 @@ class HomeworkService:
             return self.intake(school).resolve(review_id, value, teacher=teacher)
         except KeyError as exc:
             raise NotFoundError(f"no review item {review_id}") from exc
+
+    def corrections(self, school: str) -> Corrections:
+        """A teacher's changes to the school's grades and kept pages (see :mod:`homework._corrections`)."""
+        from homework._corrections import Corrections
+
+        return Corrections(self.intake(school))
+
+    def review_groups(self, school: str, assignment_id: str | None = None) -> list[ReviewGroup]:
+        """The open review queue as answer groups: identical readings of one field, largest first."""
+        from homework._review import group_reviews
+
+        return group_reviews(self.intake(school).store.reviews(assignment_id=assignment_id))
+
+    def resolve_many(self, school: str, decisions: Sequence[tuple[int, str | None]], *,
+                     teacher: str) -> list[dict[str, Any]]:
+        """Resolve several review items in one transaction (``None``: confirm the reading); all or none."""
+        return self.corrections(school).resolve(decisions, teacher=teacher)
+
+    def resolve_group(self, school: str, group_id: str, *, teacher: str, value: str | None = None,
+                      review_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """One decision for an answer group: every open member (or ``review_ids``, which must all be in
+        it) graded with ``value``, or with the group's reading when ``value`` is ``None``."""
+        group = next((g for g in self.review_groups(school) if g.group_id == group_id), None)
+        if group is None:
+            raise NotFoundError(f"no open review group {group_id} (its answers may have been resolved)")
+        chosen = list(group.review_ids if review_ids is None else review_ids)
+        strangers = sorted(set(chosen) - set(group.review_ids))
+        if strangers:
+            raise HomeworkError(f"review items {strangers} are not open in group {group_id}")
+        return self.resolve_many(school, [(rid, value) for rid in chosen], teacher=teacher)
 
     def history(self, school: str, bank: Any, students: Sequence[str] | None = None) -> Any:
         """The school's graded answers (or these students') as a response log over ``bank``'s items."""

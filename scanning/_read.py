@@ -226,6 +226,28 @@ class SheetReader:
         sheet = self._read_qr(gray, registration, paper, ref)
         return self._read_fields(gray, registration, sheet, ref)
 
+    def read_as(self, image: np.ndarray, assignment_id: str, student_id: str, page_index: int, *,
+                source: SourceRef | str = "page") -> PageReading:
+        """Read one page as the page a person says it is, whatever its QR code says (or when it has
+        none that can be read): a teacher assigns a kept page to a student.
+
+        The page must register (:class:`~scanning.PageNotRegisteredError` otherwise); its fields are
+        read on the spec's layout of that page; ``student_id`` is not checked against the roster.
+        """
+        from scanning._layout import student_pages
+
+        spec = self.specs.get(assignment_id)
+        if spec is None:
+            raise SheetNotIdentifiedError(f"assignment {assignment_id!r} is not among the specs given")
+        pages = student_pages(spec, spec.students[0])
+        if not 0 <= page_index < len(pages):
+            raise SheetNotIdentifiedError(f"{assignment_id!r} has {len(pages)} page(s); there is no page {page_index + 1}")
+        gray = _grey(image)
+        ref = source if isinstance(source, SourceRef) else SourceRef(str(source))
+        registration, _ = self._register(gray, ref)
+        sheet = QRPayload(assignment_id, student_id, page_index, len(pages), layout_checksum(pages[page_index]))
+        return self._read_fields(gray, registration, sheet, ref)
+
     def read_file(self, source: str | Path | bytes, *, name: str | None = None) -> Iterator[PageResult]:
         """Yield a :class:`PageReading` or :class:`PageFailure` for every page of a file, in order.
 

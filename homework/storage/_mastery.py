@@ -103,10 +103,16 @@ class MasteryStore:
 
         One atomic upsert per knowledge point, in knowledge point order (see the module docstring).
         """
+        return self.amend(db, student, subject, [(point, 1, credit) for point, credit in evidence])
+
+    def amend(self, db: Connection, student: str, subject: str, changes: Iterable[tuple[str, int, float]]) -> int:
+        """Add ``(knowledge point, attempts, credit)`` changes to the student's sums inside ``db``'s
+        transaction (a teacher's change to a graded answer: attempts 0, credit new minus old; an answer
+        no longer graded: attempts -1); returns rows touched. Atomic per point, as :meth:`add`."""
         summed: dict[str, list[float]] = {}
-        for point, credit in evidence:
+        for point, attempts, credit in changes:
             total = summed.setdefault(point, [0, 0.0])
-            total[0] += 1
+            total[0] += attempts
             total[1] += float(credit)
         if not summed:
             return 0

@@ -218,6 +218,19 @@ class ScanStore:
         with self._read() as db:
             return [StoredPage(**r._mapping) for r in db.execute(query.order_by(t.pages.c.page_id))]
 
+    def page(self, page_id: int) -> StoredPage:
+        """One stored page; :class:`KeyError` if this school has none with that id."""
+        row = self._first(select(*_PAGE_COLUMNS).where(self._mine(t.pages), t.pages.c.page_id == page_id))
+        if row is None:
+            raise KeyError(f"no page {page_id}")
+        return StoredPage(**row._mapping)
+
+    def set_page(self, db: Connection, page_id: int, **values: Any) -> None:
+        """Change a stored page's outcome (a teacher dismissed it or said whose it is) inside ``db``.
+        Accepting it (``status='read'``) for a sheet position that has a page raises
+        :class:`sqlalchemy.exc.IntegrityError`, as :meth:`add_page` does."""
+        db.execute(update(t.pages).where(self._mine(t.pages), t.pages.c.page_id == page_id).values(**values))
+
     def upload(self, upload_id: int) -> dict[str, Any] | None:
         """One upload's row (name, size, sha256, page count, station, when), or ``None``."""
         cols = [c for c in t.uploads.c if c.name != "school_id"]

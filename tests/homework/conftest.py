@@ -13,6 +13,14 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @pytest.fixture(scope="session")
+def ocr():  # noqa: ANN201
+    """The default OCR backend, loaded once."""
+    from scanning import get_backend
+
+    return get_backend("rapidocr")
+
+
+@pytest.fixture(scope="session")
 def bank() -> ItemBank:
     """The fixture bank (2,155 real Math23K/Ape210K problems), imported once; tests must not change it."""
     bank = ItemBank()
