@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import _problems as problems
+from api._district import district
 from api._reports import reports
+from api._rosters import rosters
 from api._routes import assignments, health, jobs, review, scans, targeted, uploads
 from api._settings import Settings
 from api._sheet_templates import sheet_templates
@@ -53,7 +55,8 @@ def create_app(settings: Settings | None = None, *, service: HomeworkService | N
     app.state.settings = settings
     app.state.service = service
     app.state.targeting = Targeting(settings)
-    for router in (health, assignments, scans, uploads, jobs, review, targeted, sheet_templates, reports):
+    for router in (health, assignments, scans, uploads, jobs, review, targeted, sheet_templates, reports, rosters,
+                   district):
         app.include_router(router)
 
     problems.install(app)

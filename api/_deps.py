@@ -16,7 +16,7 @@ from fastapi.security import APIKeyHeader
 
 from api._problems import ApiError
 from api._settings import Settings
-from homework import HomeworkService, Intake
+from homework import HomeworkService, Intake, SchoolView
 from homework.storage import DEFAULT_SCHOOL, Principal
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -72,3 +72,16 @@ def school_intake(service: ServiceDep, who: Staff) -> Intake:
 
 
 SchoolIntake = Annotated[Intake, Depends(school_intake)]
+
+
+def school_view(service: ServiceDep, who: Staff) -> SchoolView:
+    """The caller's school as the caller may see it: a teacher's own classes, an admin's whole school."""
+    return service.view(who)
+
+
+View = Annotated[SchoolView, Depends(school_view)]
+"""What a staff key sees (see :class:`homework.SchoolView`): every staff route reads through it."""
+SchoolAdmin = Annotated[Principal, Depends(allow("school_admin"))]
+"""School admins: the school's rosters, keys and bank."""
+DistrictAdmin = Annotated[Principal, Depends(allow("district_admin"))]
+"""District admins: every school's aggregates, read-only."""

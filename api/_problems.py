@@ -28,6 +28,7 @@ from homework import (
     HomeworkError,
     NotFoundError,
     ReviewClosedError,
+    RosterError,
     UnknownAssignmentError,
 )
 from recommender import RecommenderError
@@ -47,6 +48,7 @@ CODES: dict[str, str] = {
     "invalid_assignment": "the assignment or set cannot be made as asked",
     "invalid_sheet": "a sheet spec or scan could not be used",
     "invalid_model": "the mastery model cannot be used",
+    "invalid_roster": "a roster file cannot be imported as sent (see errors: each row's field and reason)",
     "invalid_request": "the request does not match its schema (see errors)",
     "bad_request": "the request cannot be carried out as sent",
     "upload_too_large": "a file is larger than the upload limit (see accepted)",
@@ -83,6 +85,7 @@ _LIBRARY: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFoundError, status.HTTP_404_NOT_FOUND, "not_found"),
     (ReviewClosedError, status.HTTP_409_CONFLICT, "review_closed"),
     (CapExceededError, status.HTTP_422_UNPROCESSABLE_CONTENT, "cap_exceeded"),
+    (RosterError, status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_roster"),
     (AssignmentError, status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_assignment"),
     (ScanningError, status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_sheet"),
     (RecommenderError, status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_model"),
@@ -121,6 +124,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RecommenderError)
     async def _library(request: Request, exc: Exception) -> JSONResponse:
         status_code, code = next((s, c) for t, s, c in _LIBRARY if isinstance(exc, t))
+        if isinstance(exc, RosterError) and exc.issues:
+            return problem(status_code, code, str(exc), errors=[
+                {"loc": [f"row {i.row}", i.field], "msg": i.reason, "type": code} for i in exc.issues])
         return problem(status_code, code, str(exc))
 
     @app.exception_handler(Exception)

@@ -1,7 +1,8 @@
 """Stage 3 over HTTP: a class's or a student's report, the school overview, the 错题本 and grade exports.
 
-Every route is for staff (teacher, school admin) and reads the caller's school only, through the same
-intake and ledger as the other routes, so another school's class or student is simply not found.
+Every route is for staff (teacher, school admin) and reads what the caller's key sees of its school
+(:class:`homework.SchoolView`: a teacher's own classes, an admin's whole school), so another school's,
+or another class's, class or student is simply not found. Names and classes come from the roster.
 The bank (``HOMEWORK_BANK``) gives stems, knowledge points and practice items; without it the reports
 still show scores and times, and the 错题本 answers 503.
 """
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api._deps import SchoolIntake, ServiceDep, Staff
+from api._deps import ServiceDep, View
 from api._problems import ApiError, responses
 from api._targeting import TargetingDep
 
@@ -26,8 +27,7 @@ _PDF = "application/pdf"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _data(service: Any, who: Any, intake: Any, targeting: Any, *, need_bank: bool = False) -> Any:
-    from homework._records import store_records
+def _data(service: Any, view: Any, targeting: Any, *, need_bank: bool = False) -> Any:
     from homework._reports import report_data
 
     try:
@@ -36,48 +36,53 @@ def _data(service: Any, who: Any, intake: Any, targeting: Any, *, need_bank: boo
         if need_bank:
             raise
         bank = None
-    ledger = service.ledger(who.school).ledger()
-    return report_data(store_records(intake.store, bank, ledger, school=who.school), bank), intake.store
+    ledger = service.ledger(view.school).ledger()
+    return report_data(view.records(bank, ledger), bank), view.intake.store
 
 
 @reports.get("/classes/{class_name}", response_class=HTMLResponse)
-def class_page(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep,
+def class_page(service: ServiceDep, view: View, targeting: TargetingDep,
                class_name: str) -> HTMLResponse:
     """The class report (self-contained HTML: mastery heatmap, items and distractors, times, 双减)."""
     from homework._reports import class_report
 
-    data, _ = _data(service, who, intake, targeting)
-    return HTMLResponse(class_report(data, class_name))
+    name = view.check_class(class_name)
+    data, _ = _data(service, view, targeting)
+    return HTMLResponse(class_report(data, name))
 
 
 @reports.get("/students/{student_id}", response_class=HTMLResponse)
-def student_page(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep,
+def student_page(service: ServiceDep, view: View, targeting: TargetingDep,
                  student_id: str) -> HTMLResponse:
     """One student's report, with the 错题本."""
     from homework._reports import student_report
 
-    data, _ = _data(service, who, intake, targeting)
+    view.check_students([student_id])
+    data, _ = _data(service, view, targeting)
     return HTMLResponse(student_report(data, student_id))
 
 
 @reports.get("/school", response_class=HTMLResponse)
-def school_page(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep) -> HTMLResponse:
-    """The school's classes side by side."""
+def school_page(service: ServiceDep, view: View, targeting: TargetingDep) -> HTMLResponse:
+    """The school's classes side by side (a teacher's: their own classes)."""
     from homework._reports import overview_report
 
-    data, _ = _data(service, who, intake, targeting)
-    return HTMLResponse(overview_report(data, title=f"{who.school} 作业概况"))
+    data, _ = _data(service, view, targeting)
+    return HTMLResponse(overview_report(data, title=f"{view.school} 作业概况"))
 
 
 @reports.get("/notebook.pdf", response_class=Response)
-def notebook_pdf(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep,
+def notebook_pdf(service: ServiceDep, view: View, targeting: TargetingDep,
                  student: Annotated[list[str] | None, Query(description="Student ids (repeatable).")] = None,
                  class_name: Annotated[str | None, Query(description="Or every student of a class.")] = None,
                  ) -> Response:
     """The 错题本 as a printable A4 PDF, with each student's own writing cut from the scans."""
     from homework._notebook import write_notebook
 
-    data, store = _data(service, who, intake, targeting, need_bank=True)
+    view.check_students(student or [])
+    if class_name is not None:
+        class_name = view.check_class(class_name)
+    data, store = _data(service, view, targeting, need_bank=True)
     ids = list(student or []) or sorted(data.sheets.loc[data.sheets["class_name"] == class_name, "student_id"].unique())
     if not ids:
         raise ApiError(404, "not_found", "name students (student=...) or a class with homework (class_name=...)")
@@ -87,7 +92,7 @@ def notebook_pdf(service: ServiceDep, who: Staff, intake: SchoolIntake, targetin
 
 
 @reports.get("/grades.{fmt}", response_class=Response)
-def grades(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: TargetingDep,
+def grades(service: ServiceDep, view: View, targeting: TargetingDep,
            fmt: Literal["csv", "xlsx"],
            assignment_id: Annotated[str | None, Query(description="One assignment's grades.")] = None,
            class_name: Annotated[str | None, Query(description="Or a class over the days below.")] = None,
@@ -97,7 +102,11 @@ def grades(service: ServiceDep, who: Staff, intake: SchoolIntake, targeting: Tar
 
     if (assignment_id is None) == (class_name is None):
         raise ApiError(422, "invalid_request", "give assignment_id, or class_name with start/end")
-    data, _ = _data(service, who, intake, targeting)
+    if assignment_id is not None:
+        view.check_assignment(assignment_id)
+    else:
+        class_name = view.check_class(str(class_name))
+    data, _ = _data(service, view, targeting)
     ids = [assignment_id] if assignment_id else assignments_between(data.sheets, str(class_name), start, end)
     table = grade_table(data.answers, data.sheets, ids, class_name)
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Response, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 
-from api._deps import SchoolIntake, ServiceDep, SettingsDep, Staff, Uploader
+from api._deps import ServiceDep, SettingsDep, Staff, Uploader, View
 from api._problems import ApiError, responses
 from api._schemas import (
     AcceptedPublic,
@@ -46,49 +46,54 @@ health = APIRouter(tags=["health"])
 
 
 @assignments.post("", status_code=status.HTTP_201_CREATED)
-def register_assignment(intake: SchoolIntake, spec: Annotated[dict[str, Any], Body()]) -> AssignmentPublic:
+def register_assignment(view: View, spec: Annotated[dict[str, Any], Body()]) -> AssignmentPublic:
     """Register an assignment's answer-sheet spec (the JSON format in the README), or an assignment
     on a foreign sheet: ``{"assignment_id", "title", "sheet", "students": [{"id", "name", "number"}]}``
-    with the sheet from ``POST /sheet-templates`` (its scans are matched by the number on them)."""
+    with the sheet from ``POST /sheet-templates`` (its scans are matched by the number on them).
+    A teacher registers assignments for students of their own classes only."""
+    students = [str(s.get("id")) for s in spec.get("students", []) if isinstance(s, dict)]
+    view.check_register(str(spec.get("assignment_id", "")), students)
+    intake = view.intake
     loaded = intake.register_foreign(spec) if is_foreign(spec) else intake.register(spec)
     return AssignmentPublic(assignment_id=loaded.assignment_id, title=loaded.title,
                             students=len(loaded.students), fields=len(loaded.fields))
 
 
 @assignments.get("/{assignment_id}/sheets.pdf", response_class=Response)
-def sheets_pdf(intake: SchoolIntake, assignment_id: str) -> Response:
-    """Every student's answer sheet, ready to print."""
-    return Response(intake.sheets_pdf(assignment_id), media_type="application/pdf")
+def sheets_pdf(view: View, assignment_id: str) -> Response:
+    """Every student's answer sheet (a teacher's: their students'), ready to print, with the names and
+    classes of the school's roster (the spec's, or ids, for students the roster does not know)."""
+    return Response(view.sheets_pdf(assignment_id), media_type="application/pdf")
 
 
 @assignments.get("/{assignment_id}/questions.pdf", response_class=Response)
-def questions_pdf(service: ServiceDep, who: Staff, targeting: TargetingDep, assignment_id: str) -> Response:
+def questions_pdf(service: ServiceDep, view: View, targeting: TargetingDep, assignment_id: str) -> Response:
     """The question paper of a set made by ``POST /targeted`` (one per student, or per tier), to print
-    beside its answer sheet. Rendered when asked from the ledger's record of the set and the bank."""
-    found = service.ledger(who.school).find(assignment_id)
-    if found is None:
+    beside its answer sheet. Rendered when asked from the ledger's record of the set and the bank, with
+    each student's name and class from the school's roster (ids for students it does not know)."""
+    found = service.ledger(view.school).find(assignment_id)
+    mine = sorted(s for s in found[1] if view.sees(s)) if found is not None else []
+    if found is None or not mine:
         raise ApiError(status.HTTP_404_NOT_FOUND, "not_found",
                        f"no targeted set {assignment_id!r}: question papers are kept for sets made by "
                        "POST /targeted (a spec registered by POST /assignments has its own paper)")
-    assignment, students, _ = found
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "questions.pdf"
-        render_question_paper(targeting.bank(), assignment, [(s, s) for s in sorted(students)], path)
+        render_question_paper(targeting.bank(), found[0], view.people(mine), path)
         return Response(path.read_bytes(), media_type="application/pdf")
 
 
 @assignments.get("/{assignment_id}/answers")
-def answers(intake: SchoolIntake, assignment_id: str) -> list[AnswerPublic]:
-    if not intake.knows(assignment_id):  # ours or on a foreign sheet; else 404
-        intake.spec(assignment_id)
+def answers(view: View, assignment_id: str) -> list[AnswerPublic]:
+    """The graded answers of the assignment (a teacher's: of their students)."""
     return [AnswerPublic(**{**row, "correct": None if row["correct"] is None else bool(row["correct"])})
-            for row in intake.store.answers(assignment_id)]
+            for row in view.answers(assignment_id)]
 
 
 @assignments.get("/{assignment_id}/missing-pages")
-def missing_pages(intake: SchoolIntake, assignment_id: str) -> dict[str, list[int]]:
+def missing_pages(view: View, assignment_id: str) -> dict[str, list[int]]:
     """For each student, the 1-based sheet pages not received yet."""
-    return {s: [p + 1 for p in pages] for s, pages in intake.missing_pages(assignment_id).items()}
+    return {s: [p + 1 for p in pages] for s, pages in view.missing_pages(assignment_id).items()}
 
 
 @scans.post("", status_code=status.HTTP_202_ACCEPTED, responses=responses(413))
@@ -109,7 +114,8 @@ async def upload(service: ServiceDep, who: Uploader, settings: SettingsDep, file
                              f"{len(accepted)} file(s) before it were kept", accepted)
         try:
             kept = await run_in_threadpool(service.accept_upload, who.school, data, name=file.filename or "upload",
-                                           station=station, max_pages=settings.max_pages_per_file)
+                                           station=station, max_pages=settings.max_pages_per_file,
+                                           uploaded_by=who.key_id)
         except PageLimitError as exc:
             raise _too_large("too_many_pages", f"{exc}; {len(accepted)} file(s) before it were kept",
                              accepted) from exc
@@ -123,15 +129,18 @@ def _too_large(code: str, detail: str, accepted: list[AcceptedPublic]) -> ApiErr
 
 
 @uploads.get("/{upload_id}")
-def upload_status(service: ServiceDep, who: Staff, upload_id: Id) -> UploadPublic:
-    """An upload, its job, and every page's outcome so far (pages not read are listed with the reason)."""
-    return UploadPublic.of(service.upload_status(who.school, upload_id))
+def upload_status(view: View, upload_id: Id) -> UploadPublic:
+    """An upload, its job, and every page's outcome so far (pages not read are listed with the reason).
+    A teacher sees the uploads they sent, and the pages of their students in others."""
+    return UploadPublic.of(view.upload_status(upload_id))
 
 
 @jobs.get("/{job_id}")
 def job_status(service: ServiceDep, who: Uploader, job_id: Id) -> JobPublic:
     """A scan job: queued, running (a worker holds its lease), done or failed (with the error)."""
-    return JobPublic(**service.job_status(who.school, job_id))
+    if who.role == "station":  # a station follows any of its school's jobs; it reads no results
+        return JobPublic(**service.job_status(who.school, job_id))
+    return JobPublic(**service.view(who).job_status(job_id))
 
 
 @health.get("/health")
@@ -144,54 +153,52 @@ def health_check(service: ServiceDep) -> HealthPublic:
 
 
 @scans.get("/pages/{page_id}/file", response_class=Response)
-def page_file(intake: SchoolIntake, page_id: Id) -> Response:
-    """The original file a page came in (for a human looking at a page that was not read)."""
-    try:
-        name, data = intake.store.upload_of(page_id)
-    except KeyError as exc:
-        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", f"no page {page_id}") from exc
+def page_file(view: View, page_id: Id) -> Response:
+    """The original file a page came in (for a human looking at a page that was not read). A teacher
+    gets the files they sent, and those whose every page is one of their students'."""
+    name, data = view.page_file(page_id)
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": disposition})
 
 
 @scans.get("/kept")
-def kept_pages(intake: SchoolIntake) -> list[StoredPagePublic]:
-    """Pages kept for a human: not readable, not ours, unknown assignment, off the roster, or duplicates."""
-    return [StoredPagePublic.of(p) for p in intake.store.pages() if p.status != "read"]
+def kept_pages(view: View) -> list[StoredPagePublic]:
+    """Pages kept for a human: not readable, not ours, unknown assignment, off the roster, or duplicates
+    (a teacher's: of their students, their assignments, or uploads they sent)."""
+    return [StoredPagePublic.of(p) for p in view.kept_pages()]
 
 
 @review.get("")
-def review_queue(intake: SchoolIntake, assignment_id: str | None = None) -> list[ReviewItemPublic]:
-    items = intake.store.reviews(assignment_id=assignment_id)
+def review_queue(view: View, assignment_id: str | None = None) -> list[ReviewItemPublic]:
+    """Answers waiting for a teacher (a teacher's: their students'), each with its crop's URL."""
+    items = view.reviews(assignment_id)
     return [ReviewItemPublic(**{k: v for k, v in asdict(i).items() if k != "crop_sha256"},
                              crop_url=f"/review/{i.review_id}/crop.png" if i.crop_sha256 else None)
             for i in items]
 
 
 @review.get("/{review_id}/crop.png", response_class=Response)
-def review_crop(intake: SchoolIntake, review_id: Id) -> Response:
-    try:
-        item = intake.store.review(review_id)
-    except KeyError as exc:
-        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", f"no review item {review_id}") from exc
-    if item.crop_sha256 is None:
-        raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", f"review item {review_id} has no crop")
-    return Response(intake.store.get_blob(item.crop_sha256), media_type="image/png")
+def review_crop(view: View, review_id: Id) -> Response:
+    """The crop of the page a review item asks about (PNG)."""
+    return Response(view.crop(review_id), media_type="image/png")
 
 
 @review.post("/{review_id}")
-def resolve(service: ServiceDep, who: Staff, review_id: Id, body: ResolveIn) -> AnswerPublic:
+def resolve(view: View, review_id: Id, body: ResolveIn) -> AnswerPublic:
     """A teacher's reading of a flagged answer; it is graded against the key and signed by the key's
     teacher (or the admin key), never by a name in the body."""
-    row = service.resolve(who.school, review_id, body.value, teacher=who.name)
+    row = view.resolve(review_id, body.value)
     return AnswerPublic(**{**row, "correct": None if row["correct"] is None else bool(row["correct"])})
 
 
 @targeted.post("")
-def targeted_sets(service: ServiceDep, who: Staff, targeting: TargetingDep, body: TargetedIn) -> TargetedPublic:
+def targeted_sets(service: ServiceDep, who: Staff, view: View, targeting: TargetingDep,
+                  body: TargetedIn) -> TargetedPublic:
     """Each student's next set picked by mastery (stage 4), within the teacher's minutes and the 双减 cap
-    of that day; every set is recorded in the ledger and its answer sheet registered for scanning."""
+    of that day; every set is recorded in the ledger and its answer sheet registered for scanning.
+    A teacher picks for students of their own classes only."""
+    view.check_students(body.students)
     bank = targeting.bank()
     store = service.intake(who.school).store
     request = body.request()

@@ -9,18 +9,15 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, UploadFile, status
+from fastapi import APIRouter, HTTPException, UploadFile, status
 
-from api._deps import SettingsDep, allow
+from api._deps import SchoolAdmin, SettingsDep
 from api._problems import responses
-from homework.storage import Principal
 
 sheet_templates = APIRouter(prefix="/sheet-templates", tags=["sheet templates"],
                             responses=responses(401, 403, 404, 422, 413))
-
-SchoolAdmin = Annotated[Principal, Depends(allow("school_admin"))]
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 

@@ -33,6 +33,7 @@ from homework._errors import (
     NotFoundError,
     PageLimitError,
     ReviewClosedError,
+    RosterError,
     StoreError,
     UnknownAssignmentError,
     UnknownKnowledgePointError,
@@ -50,6 +51,8 @@ from homework._printing import (
     sheet_spec,
 )
 from homework._refit import online_mastery, refit_mastery
+from homework._rosters import ROSTER_COLUMNS, RosterFile, RosterReport, RosterRow, read_roster
+from homework._school_view import SchoolView
 from homework._service import HomeworkService, UploadStatus
 from homework._targeting import (
     StudentHomework,
@@ -79,6 +82,13 @@ from homework._worker import Worker
 from homework.storage import ReviewItem, ScanStore, StoredPage
 
 __all__ = [
+    "ROSTER_COLUMNS",
+    "RosterError",
+    "RosterFile",
+    "RosterReport",
+    "RosterRow",
+    "SchoolView",
+    "read_roster",
     "QUEUES",
     "CeleryConfig",
     "CeleryDispatcher",

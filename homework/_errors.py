@@ -14,13 +14,19 @@ the HTTP API that want to catch everything this library raises on purpose::
      ├── NotFoundError            no such upload, job, page or review in this school
      ├── PageLimitError           a file has more pages than one upload may
      ├── ReviewClosedError        a review item that a teacher already resolved
+     ├── RosterError              a roster file cannot be imported as asked (its rows' issues attached)
      └── StoreError               the database cannot be opened or migrated (homework.storage)
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from recommender import RecommenderError
 from scanning import ScanningError
+
+if TYPE_CHECKING:
+    from homework._bank import ImportIssue
 
 
 class HomeworkError(Exception):
@@ -61,6 +67,14 @@ class PageLimitError(HomeworkError):
 
 class StoreError(HomeworkError):
     """The database cannot be opened or migrated (wrong URL, server down, newer schema than this code)."""
+
+
+class RosterError(HomeworkError, ValueError):
+    """A roster cannot be imported as asked; ``issues`` lists each rejected row's field and reason."""
+
+    def __init__(self, message: str, issues: tuple[ImportIssue, ...] = ()) -> None:
+        super().__init__(message)
+        self.issues = issues
 
 
 class ReviewClosedError(HomeworkError):

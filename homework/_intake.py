@@ -10,7 +10,8 @@ the file is kept as uploaded before anything is read, and every page gets a stor
       ├─ not_registered       no registration markers         │ kept for a human, with the reason
       ├─ not_identified       QR unreadable / other layout    │ (``ScanStore.pages(status=...)``)
       ├─ unknown_assignment   QR names an assignment we lack  │
-      ├─ not_on_roster        the student is not on the sheet's roster ┘
+      ├─ not_on_roster        the student is not on the sheet's roster, or (where the     ┘
+      │                       school keeps one in the store) in none of its classes
       ├─ duplicate            this page of this sheet was already accepted: kept, not graded again
       └─ read                 answers graded; unconfident ones -> review queue (with their crop)
 
@@ -132,11 +133,12 @@ class Intake:
     """
 
     def __init__(self, store: ScanStore, *, ocr: Any = "rapidocr") -> None:
-        from homework.storage import MasteryStore
+        from homework.storage import MasteryStore, RosterStore
         from scanning import get_backend
 
         self.store = store
         self.mastery = MasteryStore(store.engine, store.school)
+        self.roster = RosterStore(store.engine, store.school)
         self._points: dict[str, dict[str, Any]] = {}  # field points of an assignment, once found
         self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr  # models load on first use
         self._reader: SheetReader | None = None
@@ -207,6 +209,10 @@ class Intake:
         """Whether the assignment is registered (on one of our sheets or on a foreign one)."""
         return self._is_ours(assignment_id) or assignment_id in self._foreign
 
+    def on_foreign_sheet(self, assignment_id: str) -> bool:
+        """Whether the assignment is registered on a sheet this library did not print."""
+        return self.knows(assignment_id) and not self._is_ours(assignment_id)
+
     def _is_ours(self, assignment_id: str) -> bool:
         try:
             self.spec(assignment_id)
@@ -248,12 +254,13 @@ class Intake:
     # -- receiving -------------------------------------------------------------------------
 
     def accept(self, data: bytes, *, name: str, station: str | None = None,
-               max_pages: int | None = None) -> Accepted:
+               max_pages: int | None = None, uploaded_by: int | None = None) -> Accepted:
         """Keep a file and queue the job that reads it, in one transaction; no page is decoded here.
 
         The same bytes sent again by this school are recognised: no second upload is made, and the
         first upload and its job are returned with ``duplicate_of`` set. The pages are counted from the
         file's headers; more than ``max_pages`` raises :class:`PageLimitError` and keeps nothing.
+        ``uploaded_by``: the key that sent it (a teacher follows the uploads they sent).
         """
         from homework.storage import JobQueue
 
@@ -267,7 +274,8 @@ class Intake:
             raise PageLimitError(f"{name}: {pages} pages; at most {max_pages} per file (split it)")
         with self.store.transaction() as db:
             self.store.put_blob(data, db)
-            upload_id = self.store.add_upload(db, name, sha, len(data), station, page_count=pages)
+            upload_id = self.store.add_upload(db, name, sha, len(data), station, page_count=pages,
+                                              uploaded_by=uploaded_by)
             job_id = JobQueue(self.store.engine).enqueue(db, self.store.school, upload_id)
         return Accepted(upload_id, job_id, name, len(data))
 
@@ -334,8 +342,9 @@ class Intake:
             return self._keep_failure(upload_id, index, result)
         sheet = result.sheet
         version, spec = self._versioned(sheet.assignment_id)
-        if sheet.student_id not in {s.id for s in spec.students}:
-            return self._keep_off_roster(upload_id, index, result)
+        off = self._off_roster(sheet.student_id, {s.id for s in spec.students}, sheet.assignment_id)
+        if off:
+            return self._keep_off_roster(upload_id, index, result, off)
         key = (sheet.assignment_id, sheet.student_id, sheet.page_index, sheet.page_count)
         try:
             with self.store.transaction() as db:
@@ -360,11 +369,20 @@ class Intake:
             page_id = self.store.add_page(db, upload_id, index, "duplicate", message, key, result.confidence)
         return PageOutcome(page_id, str(result.source), "duplicate", message, *key)
 
-    def _keep_off_roster(self, upload_id: int, index: int, result: PageReading) -> PageOutcome:
+    def _off_roster(self, student_id: str, listed: set[str], assignment_id: str) -> str:
+        """Why a page's student may not be graded for this assignment ("" when they may): they must be
+        on the assignment's list and, where the school keeps a roster in the store, in one of its classes."""
+        if student_id not in listed:
+            return f"student {student_id!r} is not on this class's roster for {assignment_id}"
+        if self.roster.has_roster() and not self.roster.enrolled(student_id):
+            return (f"student {student_id!r} is not in any class of the school's roster (left, or never "
+                    f"imported: homework roster import) for {assignment_id}")
+        return ""
+
+    def _keep_off_roster(self, upload_id: int, index: int, result: PageReading, why: str) -> PageOutcome:
         sheet = result.sheet
         key = (sheet.assignment_id, sheet.student_id, sheet.page_index, sheet.page_count)
-        message = (f"student {sheet.student_id!r} is not on this class's roster for {sheet.assignment_id} "
-                   "(kept for a human, not graded)")
+        message = f"{why} (kept for a human, not graded)"
         with self.store.transaction() as db:
             page_id = self.store.add_page(db, upload_id, index, "not_on_roster", message, key, result.confidence)
         logger.info("%s: %s", result.source, message)
@@ -458,6 +476,10 @@ class Intake:
             student = identify(reading, assignment)
         except NotIdentifiedError as exc:
             return self._kept(upload_id, index, page.source, "not_identified", str(exc), assignment.assignment_id,
+                              reading.confidence)
+        off = self._off_roster(student.id, {s.id for s in assignment.students}, assignment.assignment_id)
+        if off:
+            return self._kept(upload_id, index, page.source, "not_on_roster", off, assignment.assignment_id,
                               reading.confidence)
         version, _ = self._foreign_versioned(assignment.assignment_id)
         key = (assignment.assignment_id, student.id, 0, 1)

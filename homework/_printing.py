@@ -235,6 +235,7 @@ def _draw_student(paper: _Paper, items: list[Item], assignment: Assignment, stud
     paper.y += 8
     paper.text(MARGIN, title, 16)
     paper.y += 8
+    class_name = student.get("class_name") or class_name  # a student's own class first, as on the sheets
     paper.text(MARGIN, f"班级 {class_name or '______'}    姓名 {student['name']}    学号 {student['id']}    "
                f"预计用时 约 {assignment.total_minutes:g} 分钟", 10)
     paper.y += 6

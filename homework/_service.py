@@ -12,6 +12,8 @@ its ledger). Its verbs are the loop's actions::
     resolve_many    several readings at once (a group, a screenful), in one transaction
     resolve_group   one decision for an answer group
     corrections     overrides, corrected resolutions, kept pages assigned or dismissed
+    import_roster   a school's classes, students and teachers from a CSV (row by row)
+    view            what one key may see: a teacher's own classes, an admin's whole school
     assign_targeted stage 4: each student's (or each tier's) next set, checked against the 双减 cap
                     under the school's ledger lock, recorded, and its answer sheets registered
     history         a school's graded answers as a response log (for mastery)
@@ -24,18 +26,22 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
-from homework._errors import HomeworkError, NotFoundError
+from homework._errors import HomeworkError, NotFoundError, RosterError
 from homework._intake import Accepted, Intake, PageOutcome, UploadReport
+from homework._rosters import RosterReport
 from homework.storage import (
     DEFAULT_SCHOOL,
     Job,
     JobQueue,
     KeyStore,
     LedgerStore,
+    Principal,
+    RosterStore,
     ScanStore,
     StoredPage,
     current_revision,
@@ -45,6 +51,7 @@ from homework.storage import (
 if TYPE_CHECKING:
     from homework._corrections import Corrections
     from homework._review import ReviewGroup
+    from homework._school_view import SchoolView
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +114,53 @@ class HomeworkService:
         """The 双减 ledger of one school."""
         return LedgerStore(self.engine, school)
 
+    # -- rosters and who sees what -------------------------------------------------------------
+
+    def roster(self, school: str = DEFAULT_SCHOOL) -> RosterStore:
+        """The roster (classes, students, teachers) of one school."""
+        return RosterStore(self.engine, school)
+
+    def import_roster(self, school: str, source: str | Path | bytes, *, replace: bool = False) -> RosterReport:
+        """Import a roster CSV (see :mod:`homework._rosters`) into a school: valid rows are kept, each invalid
+        one is reported. ``replace`` (a class's whole list) refuses a file with any invalid row, since a
+        student whose row was rejected would otherwise be taken out of their class."""
+        from homework._rosters import read_roster
+
+        read = read_roster(source)
+        if not read.rows:
+            raise RosterError("no valid roster row: " + "; ".join(map(str, read.issues[:5])), read.issues)
+        if replace and read.issues:
+            raise RosterError(f"{read.rejected_rows} row(s) are invalid; --replace takes nothing out of a class "
+                              "until every row is valid: " + "; ".join(map(str, read.issues[:5])), read.issues)
+        classes, students, teachers, left = self.roster(school).put(read.rows, replace=replace)
+        log.info("roster of %s: %d classes, %d students, %d teachers, %d left, %d rows rejected", school, classes,
+                 students, teachers, len(left), read.rejected_rows)
+        return RosterReport(classes, students, teachers, left, read.rejected_rows, read.issues)
+
+    def schools(self) -> list[tuple[str, str]]:
+        """Every school of the store: (id, name)."""
+        from homework.storage import list_schools
+
+        return list_schools(self.engine)
+
+    def view(self, principal: Principal) -> SchoolView:
+        """What ``principal`` may see of its school: the whole school for an admin (or where the school
+        keeps no roster), a teacher's own classes otherwise (see :class:`homework.SchoolView`)."""
+        from homework._school_view import SchoolView
+
+        return SchoolView(self, principal)
+
     # -- scans ---------------------------------------------------------------------------------
 
     def accept_upload(self, school: str, data: bytes, *, name: str, station: str | None = None,
-                      max_pages: int | None = None) -> Accepted:
+                      max_pages: int | None = None, uploaded_by: int | None = None) -> Accepted:
         """Keep a file and queue its job; the same bytes twice return the first upload.
 
         With :attr:`dispatch` set the job is then sent to the distributed engine (a broker that cannot
         be reached loses nothing: the job stays queued in the store and is sent later).
         """
-        accepted = self.intake(school).accept(data, name=name, station=station, max_pages=max_pages)
+        accepted = self.intake(school).accept(data, name=name, station=station, max_pages=max_pages,
+                                              uploaded_by=uploaded_by)
         if self.dispatch is not None and accepted.duplicate_of is None:
             self.dispatch(school, accepted.job_id, accepted.upload_id, data)
         return accepted

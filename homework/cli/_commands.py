@@ -8,6 +8,7 @@ from homework.cli import (
     _export,  # noqa: F401
     _notebook,  # noqa: F401
     _report,  # noqa: F401
+    _roster,  # noqa: F401
     _scan,  # noqa: F401
     _service,  # noqa: F401
     _sheets,  # noqa: F401

@@ -6,7 +6,7 @@ verbs, the CLI and the demo in ``homework`` open it, and imports flow one way in
 >>> import tempfile
 >>> engine = open_engine(sqlite_url(tempfile.mkdtemp()))
 >>> current_revision(engine)
-'0003'
+'0004'
 """
 
 from homework.storage._engine import (
@@ -29,6 +29,7 @@ from homework.storage._mastery import (
     graded_responses,
     graded_students,
 )
+from homework.storage._rosters import ClassInfo, Person, RosterStore, TeacherScope
 from homework.storage._scans import (
     DEFAULT_SCHOOL,
     ReviewItem,
@@ -36,9 +37,14 @@ from homework.storage._scans import (
     StoredPage,
     engine_for,
     ensure_school,
+    list_schools,
 )
 
 __all__ = [
+    "ClassInfo",
+    "Person",
+    "RosterStore",
+    "TeacherScope",
     "DEFAULT_SCHOOL",
     "Evidence",
     "FieldPoint",
@@ -62,6 +68,7 @@ __all__ = [
     "current_revision",
     "engine_for",
     "ensure_school",
+    "list_schools",
     "open_engine",
     "sqlite_url",
     "upgrade",

@@ -57,17 +57,23 @@ class KeyStore:
         self.engine = engine
 
     def create(self, role: str, *, school: str | None, teacher: str | None = None, label: str = "") -> str:
-        """A new key (shown once: only its hash is kept). A district admin has no school; others must."""
+        """A new key (shown once: only its hash is kept). A district admin has no school; others must.
+        A teacher key names its teacher, who must be on the school's roster when the school has one."""
         if role not in ROLES:
             raise HomeworkError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
         if (role == "district_admin") != (school is None):
             raise HomeworkError("a district_admin key has no school; every other role needs --school")
         if role == "teacher" and not teacher:
             raise HomeworkError("a teacher key names its teacher (--teacher ID)")
+        from homework.storage._rosters import RosterStore
         from homework.storage._scans import ensure_school
 
         if school is not None:
             ensure_school(self.engine, school)
+            roster = RosterStore(self.engine, school)
+            if teacher and roster.has_roster() and not roster.has_teacher(teacher):
+                raise HomeworkError(f"teacher {teacher!r} is not on the roster of school {school!r}: add them to the "
+                                    "roster first (homework roster import), on the rows of the classes they teach")
         prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
         with self.engine.begin() as db:
             db.execute(insert(t.api_keys).values(

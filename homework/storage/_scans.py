@@ -168,10 +168,17 @@ class ScanStore:
     # -- uploads and pages ---------------------------------------------------------------------
 
     def add_upload(self, db: Connection, name: str, sha: str, size: int, station: str | None,
-                   page_count: int | None = None) -> int:
+                   page_count: int | None = None, uploaded_by: int | None = None) -> int:
+        """Keep an upload's row; ``uploaded_by`` is the key that sent it."""
         return new_id(db.execute(insert(t.uploads).values(
             school_id=self.school, name=name, sha256=sha, size=size, station=station, page_count=page_count,
-            received_at=time.time())))
+            received_at=time.time(), uploaded_by=uploaded_by)))
+
+    def uploads_by(self, key_id: int) -> set[int]:
+        """The uploads one key sent."""
+        with self._read() as db:
+            return set(db.execute(select(t.uploads.c.upload_id).where(
+                self._mine(t.uploads), t.uploads.c.uploaded_by == key_id)).scalars())
 
     def add_page(self, db: Connection, upload_id: int, page_in_file: int, status: str, message: str,
                  sheet: tuple[str, str, int, int] | None = None, confidence: float | None = None,
@@ -373,6 +380,13 @@ def school_transaction(engine: Engine, school: str) -> Iterator[Connection]:
         if engine.dialect.name == "postgresql":
             db.execute(text("SELECT set_config('homework.school', :school, true)"), {"school": school})
         yield db
+
+
+def list_schools(engine: Engine) -> list[tuple[str, str]]:
+    """Every school of the store: (id, name), by id."""
+    with engine.connect() as db:
+        return [(r.school_id, r.name) for r in db.execute(
+            select(t.schools.c.school_id, t.schools.c.name).order_by(t.schools.c.school_id))]
 
 
 def ensure_school(engine: Engine, school: str, name: str | None = None) -> None:

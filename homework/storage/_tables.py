@@ -4,7 +4,8 @@ Every row that belongs to a school carries ``school_id`` and leads its primary k
 with it, so a school's rows are found (and, on PostgreSQL, fenced by row-level security) by that
 column alone::
 
-    schools ─┬─ classes ── students            teachers, api_keys (hashed)
+    schools ─┬─ classes ─┬ students           teachers, api_keys (hashed)
+             │           └ class_teachers     (which teacher teaches a class, per subject)
              ├─ items, kp_edges                (the bank and its knowledge graph)
              ├─ assignments, ledger_minutes    (stage 1 and the 双减 minutes of each student and day)
              ├─ sheet_specs (versioned)        (what a scan is read against; a new answer key = new version)
@@ -79,13 +80,23 @@ students = Table(
     "students", metadata, _school(key=True),
     Column("student_id", ID, primary_key=True),
     Column("name", Text, nullable=False),
-    Column("class_id", ID),
+    Column("class_id", ID),  # NULL: no longer in any class of the school (left, or replaced by a new roster)
+    Index("ix_students_class", "school_id", "class_id"),
 )
 
 teachers = Table(
     "teachers", metadata, _school(key=True),
     Column("teacher_id", ID, primary_key=True),
     Column("name", Text, nullable=False),
+)
+
+class_teachers = Table(
+    "class_teachers", metadata, _school(key=True),
+    Column("class_id", ID, primary_key=True),
+    Column("teacher_id", ID, primary_key=True),
+    Column("subject", String(40), primary_key=True, server_default=""),  # "" : every subject (a head teacher)
+    ForeignKeyConstraint(["school_id", "class_id"], ["classes.school_id", "classes.class_id"]),
+    ForeignKeyConstraint(["school_id", "teacher_id"], ["teachers.school_id", "teachers.teacher_id"]),
 )
 
 api_keys = Table(
@@ -162,6 +173,7 @@ uploads = Table(
     Column("page_count", Integer),  # when the file was cheap to count
     Column("station", Text),
     Column("received_at", Float, nullable=False),
+    Column("uploaded_by", Integer),  # the key that sent it (a teacher sees the uploads they sent)
     ForeignKeyConstraint(["school_id", "sha256"], ["blobs.school_id", "blobs.sha256"]),
     Index("ix_uploads_school_sha", "school_id", "sha256"),
 )
@@ -303,6 +315,17 @@ model_versions = Table(
     Column("created_at", Float, nullable=False),
     Index("ix_model_versions_latest", "subject", "grade", "version_id"),
 )
+
+SCHOOL_RULE = "coalesce(current_setting('homework.school', true), '') IN ('', school_id)"
+"""PostgreSQL's row-level security policy on a school's table (migrations 0003, 0004): a transaction that
+set ``homework.school`` sees and writes only that school's rows; one that set nothing (a worker) sees all."""
+
+
+def school_wall(table: str) -> list[str]:
+    """The statements that put :data:`SCHOOL_RULE` on ``table`` (PostgreSQL)."""
+    return [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY", f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+            f"CREATE POLICY school_wall ON {table} USING ({SCHOOL_RULE}) WITH CHECK ({SCHOOL_RULE})"]
+
 
 SCHOOL_TABLES = tuple(t for t in metadata.sorted_tables if "school_id" in t.c and t is not schools)
 

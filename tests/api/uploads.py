@@ -11,6 +11,13 @@ from fastapi.testclient import TestClient
 MakeClient = Callable[..., TestClient]
 
 
+def app_routes(client: TestClient) -> set[tuple[str, str]]:
+    """Every (method, path template) the app serves, as its OpenAPI document lists them (FastAPI keeps an
+    included router's routes behind one entry of ``app.routes``, so that list misses them)."""
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    return {(method.upper(), path) for path, operations in paths.items() for method in operations}
+
+
 def wait_for_upload(client: TestClient, accepted: dict[str, Any], *, headers: dict[str, str] | None = None,
                     timeout: float = 120.0) -> dict[str, Any]:
     """``GET`` an upload until its job is done or failed; its final state."""

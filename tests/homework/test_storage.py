@@ -39,7 +39,7 @@ def test_the_migrated_schema_is_the_tables_and_upgrading_again_changes_nothing(e
     from homework.storage import upgrade
     from homework.storage._tables import metadata
 
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     upgrade(engine)
     with engine.connect() as db:
         assert compare_metadata(MigrationContext.configure(db), metadata) == []

@@ -22,13 +22,13 @@ depends_on = None
 
 TABLES = ("classes", "students", "teachers", "items", "kp_edges", "assignments", "ledger_minutes", "sheet_specs",
           "blobs", "uploads", "jobs", "pages", "answers", "reviews", "grade_history", "field_points", "mastery")
-RULE = "coalesce(current_setting('homework.school', true), '') IN ('', school_id)"
 
 
 def upgrade() -> None:
+    from homework.storage._tables import school_wall
+
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY school_wall ON {table} USING ({RULE}) WITH CHECK ({RULE})")
+        for statement in school_wall(table):
+            op.execute(statement)
