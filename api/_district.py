@@ -19,7 +19,7 @@ from api._deps import DistrictAdmin, ServiceDep
 from api._problems import ApiError, responses
 from api._targeting import TargetingDep
 
-district = APIRouter(prefix="/district", tags=["district"], responses=responses(401, 403, 404))
+district = APIRouter(prefix="/district", tags=["district"], responses=responses(401, 403, 404, 422))
 
 
 class SchoolSummaryPublic(BaseModel):
