@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import _problems as problems
+from api._bank import bank
 from api._district import district
 from api._reports import reports
 from api._rosters import rosters
@@ -54,9 +55,9 @@ def create_app(settings: Settings | None = None, *, service: HomeworkService | N
     app = FastAPI(title="homework-loop", version="0.1.0", lifespan=lifespan, **docs)  # type: ignore[arg-type]
     app.state.settings = settings
     app.state.service = service
-    app.state.targeting = Targeting(settings)
+    app.state.targeting = Targeting(settings, service)
     for router in (health, assignments, scans, uploads, jobs, review, targeted, sheet_templates, reports, rosters,
-                   district):
+                   district, bank):
         app.include_router(router)
 
     problems.install(app)

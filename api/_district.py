@@ -9,6 +9,8 @@ route answers it 403), nor writes anything.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -47,11 +49,14 @@ class DistrictPublic(BaseModel):
     schools_in_store: int
 
 
-def _bank(targeting: TargetingDep) -> object | None:
-    try:
-        return targeting.bank()
-    except ApiError:
-        return None  # reports still show scores and times without the bank
+def _banks(targeting: TargetingDep) -> Callable[[str], Any]:
+    def bank(school: str) -> Any:
+        try:
+            return targeting.bank(school)
+        except ApiError:
+            return None  # reports still show scores and times without a bank
+
+    return bank
 
 
 @district.get("/overview", response_class=HTMLResponse)
@@ -61,7 +66,7 @@ async def district_overview(service: ServiceDep, who: DistrictAdmin, targeting: 
     from homework._reports import overview_report
 
     def render() -> str:
-        return overview_report(district_data(service, _bank(targeting)), title="全区作业概况")
+        return overview_report(district_data(service, _banks(targeting)), title="全区作业概况")
 
     return HTMLResponse(await run_in_threadpool(render))
 
@@ -76,7 +81,7 @@ async def district_summary(service: ServiceDep, who: DistrictAdmin, targeting: T
 
     def summarize() -> DistrictPublic:
         names = dict(service.schools())
-        rows = school_summaries(district_data(service, _bank(targeting)), names)
+        rows = school_summaries(district_data(service, _banks(targeting)), names)
         return DistrictPublic(schools_in_store=len(names), schools=[SchoolSummaryPublic(**{
             k: None if isinstance(v, float) and math.isnan(v) else v for k, v in asdict(row).items()})
             for row in rows])

@@ -31,7 +31,7 @@ def _data(service: Any, view: Any, targeting: Any, *, need_bank: bool = False) -
     from homework._reports import report_data
 
     try:
-        bank = targeting.bank()
+        bank = targeting.bank(view.school)
     except ApiError:
         if need_bank:
             raise

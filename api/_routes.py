@@ -79,7 +79,7 @@ def questions_pdf(service: ServiceDep, view: View, targeting: TargetingDep, assi
                        "POST /targeted (a spec registered by POST /assignments has its own paper)")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "questions.pdf"
-        render_question_paper(targeting.bank(), found[0], view.people(mine), path)
+        render_question_paper(targeting.bank(view.school), found[0], view.people(mine), path)
         return Response(path.read_bytes(), media_type="application/pdf")
 
 
@@ -199,7 +199,7 @@ def targeted_sets(service: ServiceDep, who: Staff, view: View, targeting: Target
     of that day; every set is recorded in the ledger and its answer sheet registered for scanning.
     A teacher picks for students of their own classes only."""
     view.check_students(body.students)
-    bank = targeting.bank()
+    bank = targeting.bank(who.school)
     store = service.intake(who.school).store
     request = body.request()
     refit = service.latest_model(request.subject, request.grade)

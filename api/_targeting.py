@@ -2,7 +2,8 @@
 
 All are loaded lazily (nothing at import or app creation) and cached on the app::
 
-    bank     settings.bank, imported once; reloaded when the file changes (mtime)
+    bank     the school's bank in the store (``POST /bank/items``, ``homework bank import --school``)
+             when it has one; else settings.bank, imported once, reloaded when the file changes (mtime)
     model    settings.model (``model.to_json()``), loaded once per file version; without one, BKT
              fitted on the store's graded answers and refitted when their number changes
 
@@ -30,19 +31,25 @@ log = logging.getLogger(__name__)
 class Targeting:
     """The bank and model of one app (thread-safe: routes run in a thread pool)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, service: Any = None) -> None:
         self.settings = settings
+        self.service = service
         self._lock = threading.Lock()
         self._bank: tuple[Any, ItemBank] | None = None
         self._model: tuple[Any, Any] | None = None
         self._fitted: tuple[int, Any, str] | None = None
 
-    def bank(self) -> ItemBank:
-        """The configured item bank; 503 with what to set when there is none."""
+    def bank(self, school: str | None = None) -> ItemBank:
+        """The school's bank in the store, else the configured file; 503 with what to do when there is none."""
+        if school is not None and self.service is not None:
+            stored = self.service.bank(school)
+            if stored is not None:
+                return stored
         path = self.settings.bank
         if path is None:
             raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, "bank_not_configured",
-                           "no item bank configured: set HOMEWORK_BANK to a CSV, JSON or XLSX item file")
+                           "no item bank: import one into the school (POST /bank/items, homework bank import "
+                           "--school S) or set HOMEWORK_BANK to a CSV, JSON or XLSX item file")
         if not Path(path).is_file():
             raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, "bank_not_configured",
                            f"the item bank file HOMEWORK_BANK={path} does not exist")

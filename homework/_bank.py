@@ -371,6 +371,23 @@ class ItemBank:
         self._frame = _typed(validate_frame(pd.DataFrame(columns=list(COLUMNS)))[0])
         self._rebuild()
 
+    @classmethod
+    def from_canonical(cls, frame: pd.DataFrame, graph: KnowledgeGraph | None = None) -> ItemBank:
+        """A bank of rows an import already validated, in the canonical columns (e.g. the store's
+        :class:`homework.storage.ItemStore` frame): not checked again, only typed and indexed.
+
+        >>> bank = ItemBank()
+        >>> _ = bank.import_frame(pd.DataFrame([{"id": "a1", "grade": 5, "type": "numeric", "stem": "1+1=?",
+        ...                                      "answer": "2", "minutes": 1}]))
+        >>> again = ItemBank.from_canonical(bank.frame)
+        >>> again.get("a1") == bank.get("a1")
+        True
+        """
+        bank = cls(graph)
+        bank._frame = _typed(frame[list(COLUMNS)])
+        bank._rebuild()
+        return bank
+
     @property
     def version(self) -> int:
         """Goes up on every change to the items (imports, minutes): what a cache of the bank keys on."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,18 +55,21 @@ class SchoolSummary:
     share_over: float
 
 
-def district_data(service: HomeworkService, bank: Any) -> ReportData:
-    """Every school's report records as one :class:`ReportData` (ids prefixed ``school/``);
-    :class:`NotFoundError` when no school has graded homework yet."""
+def district_data(service: HomeworkService, bank_of: Callable[[str], Any]) -> ReportData:
+    """Every school's report records as one :class:`ReportData` (ids prefixed ``school/``), each read with
+    its school's bank (``bank_of(school)``, or ``None``); :class:`NotFoundError` when no school has
+    graded homework yet."""
     from homework._records import store_records
     from homework._reports import report_data
 
-    parts = []
+    parts, banks = [], []
     for school_id, name in service.schools():
         ledger = service.ledger(school_id).ledger()
+        bank = bank_of(school_id)
         records = store_records(service.intake(school_id).store, bank, ledger, school=name)
         if records.answers:
             parts.append(_prefixed(records, school_id))
+            banks.append(bank)
     if not parts:
         raise NotFoundError("no school has graded homework yet")
     merged = dataclasses.replace(
@@ -73,7 +77,18 @@ def district_data(service: HomeworkService, bank: Any) -> ReportData:
         assignments=tuple(a for p in parts for a in p.assignments),
         roster=pd.concat([p.roster for p in parts], ignore_index=True),
         days={k: v for p in parts for k, v in p.days.items()})
-    return report_data(merged, bank)
+    return report_data(merged, _one_bank(banks))
+
+
+def _one_bank(banks: list[Any]) -> Any:
+    """The banks of the schools as one (items by id; the first school's copy of an id wins)."""
+    from homework._bank import ItemBank
+
+    present = [b for b in banks if b is not None]
+    if len({id(b) for b in present}) <= 1:
+        return present[0] if present else None
+    frames = pd.concat([b.frame for b in present], ignore_index=True).drop_duplicates("id")
+    return ItemBank.from_canonical(frames.astype({c: object for c in ("subject", "type", "source")}))
 
 
 def _prefixed(records: Records, school: str) -> Records:

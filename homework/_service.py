@@ -13,6 +13,7 @@ its ledger). Its verbs are the loop's actions::
     resolve_group   one decision for an answer group
     corrections     overrides, corrected resolutions, kept pages assigned or dismissed
     import_roster   a school's classes, students and teachers from a CSV (row by row)
+    import_bank     item files into a school's bank in the store (COPY on PostgreSQL); bank() builds its arrays
     view            what one key may see: a teacher's own classes, an admin's whole school
     assign_targeted stage 4: each student's (or each tier's) next set, checked against the 双减 cap
                     under the school's ledger lock, recorded, and its answer sheets registered
@@ -36,6 +37,7 @@ from homework._intake import Accepted, Intake, PageOutcome, UploadReport
 from homework._rosters import RosterReport
 from homework.storage import (
     DEFAULT_SCHOOL,
+    ItemStore,
     Job,
     JobQueue,
     KeyStore,
@@ -49,6 +51,7 @@ from homework.storage import (
 )
 
 if TYPE_CHECKING:
+    from homework._bank import ImportReport, ItemBank
     from homework._corrections import Corrections
     from homework._review import ReviewGroup
     from homework._school_view import SchoolView
@@ -100,6 +103,7 @@ class HomeworkService:
         self.schema_revision = current_revision(engine)  # migrations ran before: it holds while this runs
         self._ocr = get_backend(ocr) if isinstance(ocr, str) else ocr
         self._intakes: dict[str, Intake] = {}
+        self._banks: dict[str, tuple[tuple[int, float], ItemBank]] = {}
         self._lock = threading.Lock()
 
     def intake(self, school: str = DEFAULT_SCHOOL) -> Intake:
@@ -136,6 +140,54 @@ class HomeworkService:
         log.info("roster of %s: %d classes, %d students, %d teachers, %d left, %d rows rejected", school, classes,
                  students, teachers, len(left), read.rejected_rows)
         return RosterReport(classes, students, teachers, left, read.rejected_rows, read.issues)
+
+    # -- the bank -----------------------------------------------------------------------------
+
+    def import_bank(self, school: str, sources: Sequence[str | Path], *, graph: Any = None) -> ImportReport:
+        """Validate item files (CSV, Excel, JSON; see :class:`homework.ItemBank`) against ``graph`` (the
+        taxonomy's by default) and write the valid items and the graph's edges into the school's store:
+        new ids added, known ids updated. Every invalid row is reported; nothing is written when no row
+        is valid."""
+        from homework._bank import ImportReport, ItemBank
+        from homework._taxonomy import taxonomy_graph
+
+        bank = ItemBank(graph if graph is not None else taxonomy_graph())
+        issues: list[Any] = []
+        rejected = 0
+        for source in sources:
+            report = bank.import_file(source)
+            issues += report.issues
+            rejected += report.rejected
+        store = self.items(school)
+        known = store.ids() if len(bank) else set()
+        if len(bank):
+            store.put(bank.frame, bank.graph.edges if bank.graph is not None else None)
+        updated = int(bank.frame["id"].isin(known).sum()) if known else 0
+        return ImportReport(added=len(bank) - updated, updated=updated, rejected=rejected, issues=tuple(issues))
+
+    def items(self, school: str = DEFAULT_SCHOOL) -> ItemStore:
+        """The item bank of one school in the store."""
+        return ItemStore(self.engine, school)
+
+    def bank(self, school: str = DEFAULT_SCHOOL) -> ItemBank | None:
+        """The school's item bank built from the store (``None`` when it has no items), kept until an
+        import changes it: the arrays selection and reports read."""
+        from homework._bank import ItemBank
+        from homework._graph import KnowledgeGraph
+
+        store = self.items(school)
+        version = store.version()
+        if version[0] == 0:
+            return None
+        with self._lock:
+            cached = self._banks.get(school)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        edges = store.edges()
+        bank = ItemBank.from_canonical(store.frame(), KnowledgeGraph.from_edges(edges, strict=False) if edges else None)
+        with self._lock:
+            self._banks[school] = (version, bank)
+        return bank
 
     def schools(self) -> list[tuple[str, str]]:
         """Every school of the store: (id, name)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis_server
 from postgres_server import URL_VARIABLE, running
+from sqlalchemy import Engine
 
 ENGINES = ["sqlite", "postgresql"]
 
@@ -51,6 +52,34 @@ def redis_url() -> Iterator[str]:
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """An empty PostgreSQL database (the distributed engine's store)."""
     yield from _postgres_database(postgres_server)
+
+
+@pytest.fixture
+def ordinary_role(postgres_url: str) -> Iterator[Engine]:
+    """An engine on an empty migrated PostgreSQL database as an ordinary role (superusers bypass row-level
+    security; the service should connect as such a role), dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from homework.storage import open_engine
+
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    owner = open_engine(postgres_url)
+    with owner.begin() as db:
+        db.execute(text(f"CREATE ROLE {role} LOGIN"))
+        db.execute(text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
+        db.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    app = open_engine(make_url(postgres_url).set(username=role).render_as_string(hide_password=False))
+    try:
+        yield app
+    finally:
+        app.dispose()
+        with owner.begin() as db:
+            db.execute(text(f"DROP OWNED BY {role}"))
+            db.execute(text(f"DROP ROLE {role}"))
+        owner.dispose()
 
 
 @pytest.fixture(params=ENGINES)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from homework.cli._app import app
+from homework.cli._service import DatabaseUrl, DataDir, store_url
 
 if TYPE_CHECKING:
     from homework._bank import ItemBank
@@ -60,28 +61,58 @@ def import_items(
     files: Annotated[list[Path], typer.Argument(help="Item files: .csv, .xlsx, .json or .jsonl.")],
     bank_path: BankOption = Path("bank.csv"),
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row is rejected.")] = False,
+    school: Annotated[str | None, typer.Option(help="Import into this school's bank in the store (the "
+                                               "service's) instead of the --bank file.")] = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = Path("homework-data"),
 ) -> None:
-    """Import item files into the bank (an id already there is updated) and save the bank."""
+    """Import item files into the bank (an id already there is updated): the --bank file, or with --school
+    the school's bank in the store (PostgreSQL: by COPY), which the service's targeted sets then use."""
     from tqdm import tqdm
 
-    from homework._errors import ItemBankError
+    from homework._errors import HomeworkError
 
+    if school is not None:
+        _import_into_store(files, school, store_url(database_url, data_dir), strict)
+        return
     bank = _load(bank_path, must_exist=False)
     rejected = 0
     for path in tqdm(files, desc="import", unit="file", disable=len(files) < 2):
         try:
-            report = bank.import_file(path)
-        except ItemBankError as exc:
+            rejected += _shown(path, bank.import_file(path))
+        except HomeworkError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        typer.echo(f"{path}: {report.added} added, {report.updated} updated, {report.rejected} row(s) rejected")
-        for issue in report.issues[:SHOWN_ISSUES]:
-            typer.echo(f"  {path.name} {issue}")
-        if len(report.issues) > SHOWN_ISSUES:
-            typer.echo(f"  ... and {len(report.issues) - SHOWN_ISSUES} more")
-        rejected += report.rejected
     bank.export(bank_path)
     typer.echo(f"{bank_path}: {len(bank)} items")
+    if strict and rejected:
+        raise typer.Exit(1)
+
+
+def _shown(path: Path, report: Any) -> int:
+    """Print one file's import report; its rejected rows."""
+    typer.echo(f"{path}: {report.added} added, {report.updated} updated, {report.rejected} row(s) rejected")
+    for issue in report.issues[:SHOWN_ISSUES]:
+        typer.echo(f"  {path.name} {issue}")
+    if len(report.issues) > SHOWN_ISSUES:
+        typer.echo(f"  ... and {len(report.issues) - SHOWN_ISSUES} more")
+    return int(report.rejected)
+
+
+def _import_into_store(files: list[Path], school: str, url: str, strict: bool) -> None:
+    from homework import HomeworkService
+    from homework._errors import HomeworkError
+    from homework.storage import open_engine
+
+    rejected = 0
+    try:
+        service = HomeworkService(open_engine(url))
+        for path in files:
+            rejected += _shown(path, service.import_bank(school, [path]))
+    except HomeworkError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{school}: {service.items(school).version()[0]} items in the store")
     if strict and rejected:
         raise typer.Exit(1)
 

@@ -6,7 +6,7 @@ verbs, the CLI and the demo in ``homework`` open it, and imports flow one way in
 >>> import tempfile
 >>> engine = open_engine(sqlite_url(tempfile.mkdtemp()))
 >>> current_revision(engine)
-'0004'
+'0005'
 """
 
 from homework.storage._engine import (
@@ -17,6 +17,7 @@ from homework.storage._engine import (
     sqlite_url,
     upgrade,
 )
+from homework.storage._items import ItemStore
 from homework.storage._jobs import MAX_ATTEMPTS, Job, JobQueue
 from homework.storage._keys import ROLES, KeyStore, Principal
 from homework.storage._ledger import LedgerStore
@@ -42,6 +43,7 @@ from homework.storage._scans import (
 
 __all__ = [
     "ClassInfo",
+    "ItemStore",
     "Person",
     "RosterStore",
     "TeacherScope",

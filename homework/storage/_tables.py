@@ -112,12 +112,23 @@ api_keys = Table(
     Column("revoked_at", Float),
 )
 
-items = Table(
+items = Table(  # the bank's canonical columns (homework._bank.COLUMNS), as an import validated them
     "items", metadata, _school(key=True),
     Column("item_id", ID, primary_key=True),
     Column("subject", String(40), nullable=False),
     Column("grade", Integer, nullable=False),
-    Column("data", Text, nullable=False),  # the item as JSON (homework.Item)
+    Column("type", String(20), nullable=False),
+    Column("stem", Text, nullable=False),
+    Column("stem_en", Text, nullable=False, server_default=""),
+    Column("image", Text, nullable=False, server_default=""),
+    Column("options", Text, nullable=False, server_default=""),  # a JSON array, or ""
+    Column("answer", Text, nullable=False, server_default=""),  # a JSON array, or ""
+    Column("tolerance", Float, nullable=False, server_default=text("0")),
+    Column("knowledge_points", Text, nullable=False, server_default=""),  # ";"-separated
+    Column("difficulty", Integer, nullable=False),
+    Column("minutes", Float, nullable=False),
+    Column("source", Text, nullable=False, server_default=""),
+    Column("tags", Text, nullable=False, server_default=""),  # ";"-separated
     Column("updated_at", Float, nullable=False),
 )
 

@@ -136,7 +136,7 @@ def test_uploads_are_answered_before_reading_and_a_separate_worker_reads_them(
     assert client.get(first["job_url"]).json()["status"] == "queued"
     health = client.get("/health").json()
     assert health["jobs"]["queued"] == 2 and health["worker_heartbeat_age_s"] is None
-    assert health["database"] == database_url.split(":")[0].split("+")[0] and health["schema_revision"] == "0004"
+    assert health["database"] == database_url.split(":")[0].split("+")[0] and health["schema_revision"] == "0005"
 
     worker = subprocess.run([sys.executable, "-c", "import api; api.main()", "worker", "--database-url",
                              database_url, "--until-idle"], capture_output=True, text=True, timeout=300)

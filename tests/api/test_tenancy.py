@@ -59,7 +59,7 @@ def schools(make_client: MakeClient, database_url: str) -> dict[str, Any]:
     review = client.get("/review", headers=b).json()[0]
     targeted = client.post("/targeted", headers=b, json={"students": ["st01"], "grade": 6, "minutes": 10,
                                                          "day": "2026-11-24"}).json()
-    return {"client": client, "keys": keys, "upload": uploads[0], "junk": uploads[1], "review": review,
+    return {"client": client, "keys": keys, "database_url": database_url, "upload": uploads[0], "junk": uploads[1], "review": review,
             "set": targeted["students"][0]["assignment_id"]}
 
 
@@ -99,6 +99,9 @@ def test_school_a_finds_none_of_school_bs_objects(schools: dict[str, Any]) -> No
 
 
 def test_school_a_cannot_overwrite_school_bs_key_or_grade_into_it(schools: dict[str, Any]) -> None:
+    from homework import HomeworkService
+    from homework.storage import open_engine
+
     client, keys = schools["client"], schools["keys"]
     forged = json.loads(json.dumps(SPEC))
     forged["fields"][0]["key"] = {"correct": "D"}
@@ -125,6 +128,11 @@ def test_school_a_cannot_overwrite_school_bs_key_or_grade_into_it(schools: dict[
     b_roster = client.get("/rosters", headers={"X-API-Key": keys["b_admin"]}).json()
     assert [s["name"] for s in b_roster[0]["students"]][0] == "李雷"  # B's st01 untouched by A's roster
     assert [c["class_id"] for c in client.get("/rosters", headers={"X-API-Key": keys["a_teacher"]}).json()] == ["c1"]
+    items = {"files": ("items.csv", (FIXTURES / "bank" / "items.csv").read_bytes(), "text/csv")}
+    assert _call(client, "POST", "/bank/items", "/bank/items", keys["a_teacher"], files=items).status_code == 403
+    assert _call(client, "POST", "/bank/items", "/bank/items", keys["a_admin"], files=items).status_code == 200
+    service = HomeworkService(open_engine(schools["database_url"]))
+    assert len(service.bank("A")) == 2155 and service.bank("B") is None  # into A's store only
 
 
 def test_stations_and_the_district_key_read_no_school_data(schools: dict[str, Any]) -> None:

@@ -39,7 +39,7 @@ def test_the_migrated_schema_is_the_tables_and_upgrading_again_changes_nothing(e
     from homework.storage import upgrade
     from homework.storage._tables import metadata
 
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     upgrade(engine)
     with engine.connect() as db:
         assert compare_metadata(MigrationContext.configure(db), metadata) == []
@@ -146,42 +146,26 @@ def test_schools_do_not_see_each_others_rows(engine: Engine) -> None:
     assert b.upload_with(sha) is None and a.upload_with(sha) == upload
 
 
-def test_row_level_security_is_a_second_wall_on_postgresql(postgres_url: str) -> None:
+def test_row_level_security_is_a_second_wall_on_postgresql(ordinary_role: Engine) -> None:
     """As an ordinary role (superusers bypass row security), a school's transaction sees and writes only
     its own rows even when a query forgets the school filter; an unscoped session (a worker) sees all."""
-    import uuid
-
     from sqlalchemy import insert, text
-    from sqlalchemy.engine import make_url
 
     from homework.storage import _tables as t
 
-    role = f"app_{uuid.uuid4().hex[:8]}"
-    owner = open_engine(postgres_url)
-    with owner.begin() as db:
-        db.execute(text(f"CREATE ROLE {role} LOGIN"))
-        db.execute(text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
-        db.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
-    app = open_engine(make_url(postgres_url).set(username=role).render_as_string(hide_password=False))
-    try:
-        a, b = ScanStore(app, school="A"), ScanStore(app, school="B")
-        for store in (a, b):
-            with store.transaction() as db:
-                sha = store.put_blob(f"{store.school}'s scan".encode(), db)
-                upload = store.add_upload(db, "p.png", sha, 10, None)
-                store.add_page(db, upload, 0, "bad_image", "kept")
-        with a.transaction() as db:  # no WHERE school_id: the policy filters
-            assert {r[0] for r in db.execute(text("SELECT school_id FROM pages"))} == {"A"}
-            assert {r[0] for r in db.execute(text("SELECT school_id FROM blobs"))} == {"A"}
-        with pytest.raises(Exception, match="row-level security"), a.transaction() as db:
-            db.execute(insert(t.pages).values(school_id="B", upload_id=upload, page_in_file=1, status="x",
-                                              message="forged", received_at=0.0))
-        with app.connect() as db:  # a district worker's session sets no school
-            assert {r[0] for r in db.execute(text("SELECT school_id FROM pages"))} == {"A", "B"}
-        assert [p.status for p in b.pages()] == ["bad_image"]
-    finally:
-        app.dispose()
-        with owner.begin() as db:
-            db.execute(text(f"DROP OWNED BY {role}"))
-            db.execute(text(f"DROP ROLE {role}"))
-        owner.dispose()
+    app = ordinary_role
+    a, b = ScanStore(app, school="A"), ScanStore(app, school="B")
+    for store in (a, b):
+        with store.transaction() as db:
+            sha = store.put_blob(f"{store.school}'s scan".encode(), db)
+            upload = store.add_upload(db, "p.png", sha, 10, None)
+            store.add_page(db, upload, 0, "bad_image", "kept")
+    with a.transaction() as db:  # no WHERE school_id: the policy filters
+        assert {r[0] for r in db.execute(text("SELECT school_id FROM pages"))} == {"A"}
+        assert {r[0] for r in db.execute(text("SELECT school_id FROM blobs"))} == {"A"}
+    with pytest.raises(Exception, match="row-level security"), a.transaction() as db:
+        db.execute(insert(t.pages).values(school_id="B", upload_id=upload, page_in_file=1, status="x",
+                                          message="forged", received_at=0.0))
+    with app.connect() as db:  # a district worker's session sets no school
+        assert {r[0] for r in db.execute(text("SELECT school_id FROM pages"))} == {"A", "B"}
+    assert [p.status for p in b.pages()] == ["bad_image"]
