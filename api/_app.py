@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import _problems as problems
 from api._bank import bank
 from api._district import district
+from api._health import HealthMonitor
 from api._reports import reports
 from api._rosters import rosters
 from api._routes import assignments, health, jobs, review, scans, targeted, uploads
@@ -45,9 +46,12 @@ def create_app(settings: Settings | None = None, *, service: HomeworkService | N
         threads = settings.workers if settings.jobs == "inprocess" else 0
         workers = [Worker(service, name=worker_name(i), lease=settings.job_lease_s).start()
                    for i in range(threads)]
+        monitor = HealthMonitor(service, interval=settings.health_interval_s).start()
+        app.state.health = monitor
         try:
             yield
         finally:
+            monitor.stop()
             for worker in workers:
                 worker.stop(timeout=10)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Response, UploadFile, status
+from fastapi import APIRouter, Body, Request, Response, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 
@@ -30,7 +30,7 @@ from api._schemas import (
     UploadPublic,
 )
 from api._targeting import TargetingDep
-from homework import PageLimitError, history_from_answers, render_question_paper
+from homework import PageLimitError, render_question_paper
 from homework._foreign_intake import is_foreign
 
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="A positive id (at most 2^31 - 1).")]
@@ -143,13 +143,19 @@ def job_status(service: ServiceDep, who: Uploader, job_id: Id) -> JobPublic:
     return JobPublic(**service.view(who).job_status(job_id))
 
 
-@health.get("/health")
-def health_check(service: ServiceDep) -> HealthPublic:
-    """The database (its schema revision), the job queue's depth and the newest worker heartbeat."""
-    beat = service.jobs.last_heartbeat()
-    return HealthPublic(database=service.engine.dialect.name, schema_revision=service.schema_revision,
-                        jobs=service.jobs.counts(),
-                        worker_heartbeat_age_s=None if beat is None else round(time.time() - beat, 3))
+@health.get("/health", responses=responses(503))
+async def health_check(request: Request) -> HealthPublic:
+    """The database (its schema revision), the job queue's depth and the newest worker heartbeat, as the
+    store said them at most ``HOMEWORK_HEALTH_INTERVAL_S`` ago (``checked_age_s``); 503 when it did not answer.
+    Answered on the event loop from memory, so it stays fast while the store and the workers are busy."""
+    snap = request.app.state.health.snapshot
+    now = time.time()
+    if snap.error is not None:
+        raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, "database_unavailable",
+                       f"the store did not answer {now - snap.taken_at:.1f} s ago: {snap.error}")
+    return HealthPublic(database=snap.database, schema_revision=snap.schema_revision, jobs=snap.jobs,
+                        worker_heartbeat_age_s=None if snap.heartbeat_at is None else round(now - snap.heartbeat_at, 3),
+                        checked_age_s=round(now - snap.taken_at, 3))
 
 
 @scans.get("/pages/{page_id}/file", response_class=Response)
@@ -199,24 +205,10 @@ def targeted_sets(service: ServiceDep, who: Staff, view: View, targeting: Target
     of that day; every set is recorded in the ledger and its answer sheet registered for scanning.
     A teacher picks for students of their own classes only."""
     view.check_students(body.students)
-    bank = targeting.bank(who.school)
-    store = service.intake(who.school).store
     request = body.request()
-    refit = service.latest_model(request.subject, request.grade)
-    if refit is not None:  # a district: the newest refit's priors and each student's evidence, online
-        history = history_from_answers(store.answers(students=body.students), bank)
-        model: Any = service.mastery(who.school, body.students, request.subject, request.grade)
-        source = (f"online evidence on refit version {refit.version_id} of {request.subject} grade "
-                  f"{request.grade} ({refit.note})")
-    elif targeting.settings.model is not None:  # the class's own answers are all selection needs
-        history = history_from_answers(store.answers(students=body.students), bank)
-        model, source = targeting.mastery(history)
-    else:  # BKT is fitted on every answer the store holds (one school's worth)
-        everyone = history_from_answers(store.answers(), bank)
-        model, source = targeting.mastery(everyone)
-        history = everyone[everyone["student_id"].isin(set(body.students))]
-    result = service.assign_targeted(who.school, bank, model, body.students, scope=request, day=body.day,
-                                     history=history, tiers=body.tiers)
+    run = service.targeted(who.school, targeting.bank(who.school), body.students, scope=request, day=body.day,
+                           tiers=body.tiers, model=targeting.model())
+    result, source = run.result, run.source
     if body.tiers:
         return TargetedPublic.of_tiers(result, request, source)
     return TargetedPublic.of_students(result, source)

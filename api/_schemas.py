@@ -87,6 +87,8 @@ class HealthPublic(BaseModel):
     schema_revision: str | None
     jobs: dict[str, int] = Field(description="Jobs per status; 'queued' is the queue depth.")
     worker_heartbeat_age_s: float | None = Field(description="Seconds since a worker last said it was alive.")
+    checked_age_s: float = Field(description="Seconds since the store was asked (it is asked in the background "
+                                             "every HOMEWORK_HEALTH_INTERVAL_S, never in the request).")
 
 
 class AssignmentPublic(BaseModel):

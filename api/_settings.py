@@ -8,14 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-def default_data_dir() -> Path:
-    """The per-user data folder (``$XDG_DATA_HOME/homework-loop``, ``~/.local/share/homework-loop`` on
-    Linux; the platform's own place elsewhere): never the working directory, so students' scans are
-    never one ``git add .`` away from a commit."""
-    import platformdirs
-
-    return platformdirs.user_data_path("homework-loop", appauthor=False)
+from homework.storage import default_data_dir
 
 
 class Settings(BaseSettings):
@@ -37,6 +30,7 @@ class Settings(BaseSettings):
     processes polling the store) or ``celery`` (``homework worker --celery`` processes fed through the
     Redis broker at ``broker_url``; the store must then be PostgreSQL).
     ``docs``: whether ``/docs`` and ``/openapi.json`` are served.
+    ``health_interval_s``: how often a thread asks the store for ``GET /health`` (which answers from memory).
     """
 
     model_config = SettingsConfigDict(env_prefix="HOMEWORK_", env_file=".env", extra="ignore")
@@ -55,6 +49,8 @@ class Settings(BaseSettings):
     broker_url: str = "redis://127.0.0.1:6379/0"
     job_lease_s: float = Field(60.0, gt=0, description="How long a worker's claim on a job lasts unrenewed.")
     docs: bool = True
+    health_interval_s: float = Field(1.0, gt=0, le=60,
+                                     description="How often GET /health's snapshot of the store is refreshed.")
 
     def store_url(self) -> str:
         """The database URL: ``database_url``, or the SQLite file in ``data_dir``."""

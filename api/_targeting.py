@@ -1,13 +1,14 @@
-"""What ``POST /targeted`` needs across requests: the item bank and a mastery model.
+"""What ``POST /targeted`` needs across requests: the item bank and a configured mastery model.
 
-All are loaded lazily (nothing at import or app creation) and cached on the app::
+Both are loaded lazily (nothing at import or app creation) and cached on the app::
 
     bank     the school's bank in the store (``POST /bank/items``, ``homework bank import --school``)
              when it has one; else settings.bank, imported once, reloaded when the file changes (mtime)
-    model    settings.model (``model.to_json()``), loaded once per file version; without one, BKT
-             fitted on the store's graded answers and refitted when their number changes
+    model    settings.model (``model.to_json()``), loaded once per file version
 
-The 双减 ledger is in the store (``HomeworkService.ledger``), shared by every server process.
+Without a model file the service chooses the mastery (``HomeworkService.targeted``: a district
+refit, else BKT fitted on the school's graded answers). The 双减 ledger is in the store
+(``HomeworkService.ledger``), shared by every server process.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ import threading
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import Depends, Request, status
 
 from api._problems import ApiError
 from api._settings import Settings
 from homework import ItemBank
-from homework._targeting import load_mastery_model, mastery_from_history
+from homework._targeting import load_mastery_model
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ class Targeting:
         self._lock = threading.Lock()
         self._bank: tuple[Any, ItemBank] | None = None
         self._model: tuple[Any, Any] | None = None
-        self._fitted: tuple[int, Any, str] | None = None
 
     def bank(self, school: str | None = None) -> ItemBank:
         """The school's bank in the store, else the configured file; 503 with what to do when there is none."""
@@ -62,22 +61,19 @@ class Targeting:
                 self._bank = (key, bank)
             return self._bank[1]
 
-    def mastery(self, history: pd.DataFrame) -> tuple[Any, str]:
-        """The mastery model and a line saying where it comes from (``None`` when there is no evidence)."""
+    def model(self) -> tuple[Any, str] | None:
+        """The configured model file's model and a line naming it (``None`` without one)."""
         path = self.settings.model
-        if path is not None:
-            key = (str(path), Path(path).stat().st_mtime_ns if Path(path).is_file() else None)
-            with self._lock:
-                if self._model is None or self._model[0] != key:
-                    self._model = (key, load_mastery_model(path))
-            return self._model[1], f"{type(self._model[1]).__name__} from {path}"
+        if path is None:
+            return None
+        key = (str(path), Path(path).stat().st_mtime_ns if Path(path).is_file() else None)
         with self._lock:
-            if self._fitted is None or self._fitted[0] != len(history):
-                self._fitted = (len(history), *mastery_from_history(history))
-            return self._fitted[1], self._fitted[2]
+            if self._model is None or self._model[0] != key:
+                self._model = (key, load_mastery_model(path))
+        return self._model[1], f"{type(self._model[1]).__name__} from {path}"
 
 
-def get_targeting(request: Request) -> Targeting:
+async def get_targeting(request: Request) -> Targeting:
     return request.app.state.targeting
 
 

@@ -53,7 +53,7 @@ from homework._printing import (
 from homework._refit import online_mastery, refit_mastery
 from homework._rosters import ROSTER_COLUMNS, RosterFile, RosterReport, RosterRow, read_roster
 from homework._school_view import SchoolView
-from homework._service import HomeworkService, UploadStatus
+from homework._service import HomeworkService, TargetedRun, UploadStatus
 from homework._targeting import (
     StudentHomework,
     TargetedHomework,
@@ -113,6 +113,7 @@ __all__ = [
     "NotFoundError",
     "PageLimitError",
     "StoreError",
+    "TargetedRun",
     "UploadStatus",
     "Worker",
     "Intake",

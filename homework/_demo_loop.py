@@ -1,10 +1,11 @@
 """The demo's second half: the loop from the item bank, through paper, to mastery and targeted sets (stages 1-4).
 
 Runs after the paper round trip of :mod:`homework._demo`, on the same class, with the fixture bank
-(2,155 real Math23K/Ape210K problems tagged with knowledge points)::
+(2,155 real Math23K/Ape210K problems tagged with knowledge points), every step through one
+:class:`~homework.HomeworkService` (as the API, the CLI and the workers use it)::
 
     7 teacher_assigns   "about 25 minutes of fractions, decimals and percentages, mixed difficulty"
-                        for grade 6, checked against the 双减 daily cap across subjects
+                        for grade 6, recorded in the store's ledger under the 双减 daily cap across subjects
     8 print_homework    question paper (Chinese stems) + answer sheet per student
     9 answer_and_scan   students write answers in real handwriting; the sheets come back scanned
    10 update_mastery    graded answers -> response log -> BKT mastery per student x knowledge point,
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from homework._demo import Progress
+from homework.storage import DEFAULT_SCHOOL
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BANK = FIXTURES / "bank" / "items.csv"
@@ -53,28 +55,28 @@ class LoopSummary:
     reports: tuple[Path, ...] = ()  # step 12: class report, one student's 错题本, grade exports
 
 
-def teacher_assigns(students: list[str]) -> tuple[Any, Any, Any, str, str]:
-    """Step 7: compose the assignment from the bank and record it in the 双减 ledger.
+def teacher_assigns(service: Any, students: list[tuple[str, str]]) -> tuple[Any, Any, str, str]:
+    """Step 7: compose the assignment from the bank and record it in the school's 双减 ledger in the store
+    (the cap checked inside the same transaction), its answer sheets registered for scanning.
 
     Also shows a refusal: a second, 45-minute assignment for the same day breaks the grade 3-6 cap.
     """
     from homework import CapExceededError, ItemBank
-    from homework._assignments import AssignmentRequest, HomeworkLedger, compose_assignment
+    from homework._assignments import AssignmentRequest
 
     bank = ItemBank()
     bank.import_file(BANK)
     request = AssignmentRequest(knowledge_points=KNOWLEDGE_POINTS, minutes=25, grade=6, seed=7,
                                 title="分数、小数与百分数 Fractions, decimals, percentages")
-    assignment = compose_assignment(bank, request, assignment_id="g6-math-loop")
-    ledger = HomeworkLedger()
-    check = ledger.assign(assignment, students, DAY)
-    extra = compose_assignment(bank, request.model_copy(update={"minutes": 45, "seed": 8}), assignment_id="g6-extra")
+    assignment = service.compose(bank, request, assignment_id="g6-math-loop")[""]
+    check = service.assign_homework(DEFAULT_SCHOOL, assignment, students, DAY, bank=bank, class_name=CLASS_NAME)
+    extra = service.compose(bank, request.model_copy(update={"minutes": 45, "seed": 8}), assignment_id="g6-extra")[""]
     try:
-        ledger.assign(extra, students, DAY)
+        service.assign_homework(DEFAULT_SCHOOL, extra, students, DAY, bank=bank, class_name=CLASS_NAME)
         refused = ""
     except CapExceededError as exc:
         refused = str(exc)
-    return bank, assignment, ledger, check.message or f"within the cap ({check.highest_total:g} min)", refused
+    return bank, assignment, check.message or f"within the cap ({check.highest_total:g} min)", refused
 
 
 def print_homework(bank: Any, assignment: Any, spec: Any, out: Path) -> Any:
@@ -85,29 +87,28 @@ def print_homework(bank: Any, assignment: Any, spec: Any, out: Path) -> Any:
     return print_assignment(bank, assignment, students, out / "homework", class_name=CLASS_NAME)
 
 
-def answer_and_scan(printed: Any, out: Path, seed: int, progress: Progress | None = None) -> Any:
-    """Step 9: students answer (real handwriting), stations scan, intake reads and grades."""
-    from homework._demo import _reporter, demo_service, receive_all
+def answer_and_scan(service: Any, printed: Any, out: Path, seed: int, progress: Progress | None = None) -> int:
+    """Step 9: students answer (real handwriting), stations scan, the service reads and grades (the sheet
+    was registered when the homework was recorded in step 7). Returns the pages received."""
+    from homework._demo import _reporter, receive_all
     from scanning import DigitBank, generate_set, phone, scanner
 
     digits = DigitBank.load(FIXTURES / "handwriting" / "mnist_digits_500.npz")
     truth = generate_set(printed.spec, out / "homework" / "scans", [scanner(200, 0), scanner(300, 2), phone(10)],
                          digits, seed=seed,
                          progress=_reporter(progress, "answer_and_scan", len(printed.spec.students)))
-    service = demo_service(out / "homework" / "store")
-    service.intake().register(printed.spec)
     uploads = [(out / "homework" / "scans" / page.file, page.kind) for page in truth]
     receive_all(service, uploads, len(truth), _reporter(progress, "receive_homework", len(truth)))
-    return service.intake()
+    return len(truth)
 
 
-def update_mastery(bank: Any, assignment: Any, intake: Any,
+def update_mastery(service: Any, bank: Any, assignment: Any,
                    students: list[str]) -> tuple[Any, int, int, int, dict[str, float], Any]:
     """Step 10: the graded answers update a BKT mastery model; the notebook collects wrong answers."""
     from homework._loop import mastery_table, minutes_spent, responses_from_answers, wrong_answers
     from recommender import BKT
 
-    answers = intake.store.answers(assignment.id)
+    answers = service.answers(DEFAULT_SCHOOL, assignment.id)
     log = responses_from_answers(answers, assignment, bank)
     model = BKT(random_state=0).fit(log)
     table = mastery_table(model, students, KNOWLEDGE_POINTS)
@@ -116,60 +117,69 @@ def update_mastery(bank: Any, assignment: Any, intake: Any,
     return table, len(log), in_review, len(notebook), minutes_spent(answers, assignment), model
 
 
-def target_next_sets(bank: Any, assignment: Any, intake: Any, model: Any, ledger: Any,
-                     students: list[str]) -> tuple[Any, Any]:
+def target_next_sets(service: Any, bank: Any, assignment: Any, model: Any,
+                     people: list[tuple[str, str]]) -> tuple[Any, Any]:
     """Step 11: each student's next-day set from the mastery of step 10, and the class in tiers A/B/C.
 
     The history (what each student did and got wrong on :data:`DAY`) keeps those items out and brings
-    wrong points back as review. The first student already has 45 minutes of Chinese the next day, so
-    the 双减 cap leaves 15 minutes for that student's set; the tiers (one sheet each, planned on a copy
-    of the ledger as the teacher's alternative) share the smallest budget.
+    wrong points back as review. The first student already has 45 minutes of Chinese the next day
+    (recorded in the ledger first), so the 双减 cap leaves 15 minutes for that student's set. The tiers
+    (one sheet each, the teacher's alternative) are planned on the ledger without being recorded; the
+    per-student sets are then recorded, with their answer sheets, all through the service.
     """
-    from homework._assignments import Assignment, HomeworkLedger
-    from homework._targeting import TargetRequest, history_from_answers, targeted_homework, tiered_homework
-    from homework._taxonomy import taxonomy_graph
+    from homework._assignments import Assignment
+    from homework._targeting import TargetRequest, history_from_answers
 
-    history = history_from_answers(intake.store.answers(assignment.id), bank, assignment=assignment, day=DAY)
-    ledger.assign(Assignment("g6-chinese-next", "chinese", 6, ("yw-reading",), (45.0,)), students[:1], NEXT_DAY)
-    tier_ledger = HomeworkLedger.from_json(ledger.to_json())
+    students = [s for s, _ in people]
+    history = history_from_answers(service.answers(DEFAULT_SCHOOL, assignment.id), bank, assignment=assignment,
+                                   day=DAY)
+    chinese = Assignment("g6-chinese-next", "chinese", 6, ("yw-reading",), (45.0,))
+    service.assign_homework(DEFAULT_SCHOOL, chinese, students[:1], NEXT_DAY)
     request = TargetRequest(subject="math", grade=6, knowledge_points=KNOWLEDGE_POINTS, minutes=20)
-    common = {"scope": request, "day": NEXT_DAY, "history": history, "graph": taxonomy_graph()}
-    targeted = targeted_homework(bank, model, students, ledger=ledger, assignment_id="g6-math-next", **common)
-    tiers = tiered_homework(bank, model, students, ledger=tier_ledger, assignment_id="g6-math-tier", **common)
+    common = {"scope": request, "day": NEXT_DAY, "history": history, "class_name": CLASS_NAME,
+              "names": dict(people)}
+    tiers = service.assign_targeted(DEFAULT_SCHOOL, bank, model, students, tiers=True, record=False,
+                                    assignment_id="g6-math-tier", **common)
+    targeted = service.assign_targeted(DEFAULT_SCHOOL, bank, model, students, assignment_id="g6-math-next", **common)
     return targeted, tiers
 
 
-def write_reports(bank: Any, assignment: Any, intake: Any, model: Any, ledger: Any, out: Path) -> tuple[Path, ...]:
+def write_reports(service: Any, bank: Any, assignment: Any, model: Any, out: Path) -> tuple[Path, ...]:
     """Step 12: what the teacher opens the next morning: the class report, the 错题本 of the student with
-    the most mistakes, and the grades as Excel and CSV, in ``out/reports``."""
+    the most mistakes, and the grades as Excel and CSV, in ``out/reports`` (days from the store's ledger)."""
     from homework._analytics import mistake_notebook
     from homework._exports import grade_table, write_grades
     from homework._notebook import write_notebook
-    from homework._records import store_records
-    from homework._reports import class_report, report_data, write_report
+    from homework._reports import class_report, write_report
 
     folder = out / "reports"
-    records = store_records(intake.store, bank, ledger, school="示范小学")
-    data = report_data(records, bank, model=model)
+    data = service.report_data(DEFAULT_SCHOOL, bank, model=model, school_name="示范小学")
     report = write_report(class_report(data, CLASS_NAME), folder / "class-report.html")
     mistakes = mistake_notebook(data.answers[data.answers["assignment_id"] == assignment.id], bank)
     worst = str(mistakes["student_id"].value_counts().idxmax()) if len(mistakes) else str(data.sheets["student_id"].iloc[0])
-    notebook = write_notebook(data, folder / f"错题本-{worst}.pdf", students=[worst], store=intake.store)
+    notebook = write_notebook(data, folder / f"错题本-{worst}.pdf", students=[worst],
+                              store=service.intake(DEFAULT_SCHOOL).store)
     table = grade_table(data.answers, data.sheets, [assignment.id], CLASS_NAME)
     return (report, notebook, write_grades(table, folder / "grades.xlsx", title=assignment.id),
             write_grades(table, folder / "grades.csv"))
 
 
 def run_loop(spec: Any, out: Path, seed: int, timed: Any, progress: Progress | None = None) -> LoopSummary:
-    """Steps 7-11 on the class of ``spec``; ``timed(name, fn, *args)`` runs and times each step."""
+    """Steps 7-12 on the class of ``spec``, all through one :class:`~homework.HomeworkService` over a fresh
+    SQLite store in ``out/homework/store`` (its ledger, sheets, scans, answers and reports);
+    ``timed(name, fn, *args)`` runs and times each step."""
+    from homework._demo import demo_service
+
+    service = demo_service(out / "homework" / "store")
     students = [s.id for s in spec.students]
-    bank, assignment, ledger, cap, refused = timed("teacher_assigns", teacher_assigns, students)
+    people = [(s.id, s.name) for s in spec.students]
+    bank, assignment, cap, refused = timed("teacher_assigns", teacher_assigns, service, people)
     printed = timed("print_homework", print_homework, bank, assignment, spec, out)
-    intake = timed("answer_and_scan", answer_and_scan, printed, out, seed, progress)
-    table, graded, review, wrong, minutes, model = timed("update_mastery", update_mastery, bank, assignment, intake,
+    timed("answer_and_scan", answer_and_scan, service, printed, out, seed, progress)
+    table, graded, review, wrong, minutes, model = timed("update_mastery", update_mastery, service, bank, assignment,
                                                          students)
-    targeted, tiers = timed("target_next_sets", target_next_sets, bank, assignment, intake, model, ledger, students)
-    reports = timed("write_reports", write_reports, bank, assignment, intake, model, ledger, out)
+    targeted, tiers = timed("target_next_sets", target_next_sets, service, bank, assignment, model, people)
+    reports = timed("write_reports", write_reports, service, bank, assignment, model, out)
     return LoopSummary(assignment.id, len(assignment), assignment.total_minutes, cap, refused,
                        (printed.questions, printed.sheets), graded, review, table, wrong, minutes, targeted, tiers,
                        reports)

@@ -36,7 +36,8 @@ class Records:
 
 def roster_from_specs(specs: dict[str, dict[str, Any]], school: str = "") -> pd.DataFrame:
     """Every student named on a sheet spec, with the class printed on the sheet (the student's own
-    class when the spec gives one); the latest spec wins when a student appears on several.
+    class when the spec gives one); the latest spec wins when a student appears on several, except
+    that a sheet without a class or a name (a targeted set's) keeps what an earlier sheet said.
 
     >>> spec = {"class_name": "六(1)班", "students": [{"id": "s1", "name": "李雷"}, {"id": "s2", "name": "韩梅梅",
     ...         "class_name": "六(2)班"}]}
@@ -46,9 +47,12 @@ def roster_from_specs(specs: dict[str, dict[str, Any]], school: str = "") -> pd.
     people: dict[str, dict[str, str]] = {}
     for spec in specs.values():
         for student in spec.get("students", []):
-            people[student["id"]] = {"student_id": student["id"], "name": student.get("name") or student["id"],
-                                     "class_name": student.get("class_name") or spec.get("class_name") or "",
-                                     "school": school}
+            before = people.get(student["id"], {})
+            named = student.get("name") if student.get("name") not in (None, "", student["id"]) else None
+            people[student["id"]] = {"student_id": student["id"],
+                                     "name": named or before.get("name") or student["id"],
+                                     "class_name": student.get("class_name") or spec.get("class_name")
+                                     or before.get("class_name") or "", "school": school}
     return pd.DataFrame(list(people.values()), columns=["student_id", "name", "class_name", "school"])
 
 

@@ -15,8 +15,15 @@ its ledger). Its verbs are the loop's actions::
     import_roster   a school's classes, students and teachers from a CSV (row by row)
     import_bank     item files into a school's bank in the store (COPY on PostgreSQL); bank() builds its arrays
     view            what one key may see: a teacher's own classes, an admin's whole school
-    assign_targeted stage 4: each student's (or each tier's) next set, checked against the 双减 cap
-                    under the school's ledger lock, recorded, and its answer sheets registered
+    compose         homework for a request (one set, or basic/improve/extend tiers); records nothing
+    check_homework  what a set would do to the 双减 cap of its day, against the school's ledger
+    assign_homework record a set in the ledger, the cap checked inside the same transaction, and
+                    register its answer sheets
+    targeted        stage 4 with its mastery chosen (district refit, a given model, or BKT on the school)
+    assign_targeted each student's (or each tier's) next set, checked against the 双减 cap under the
+                    school's ledger lock, recorded, and its answer sheets registered
+    report_data     what reports, the 错题本 and grade exports are made from (ledger days included)
+    answers         a school's stored answers (one assignment's, or some students')
     history         a school's graded answers as a response log (for mastery)
 """
 
@@ -79,6 +86,16 @@ class UploadStatus:
 
 
 @dataclass(frozen=True)
+class TargetedRun:
+    """Stage 4's sets (:class:`~homework.TargetedHomework` or :class:`~homework.TieredHomework`), where
+    the mastery came from, and how many graded answers were the history."""
+
+    result: Any
+    source: str
+    history_answers: int
+
+
+@dataclass(frozen=True)
 class JobRun:
     """One job a worker ran: its report, or the error that failed it (its pages stay as stored)."""
 
@@ -105,6 +122,7 @@ class HomeworkService:
         self._intakes: dict[str, Intake] = {}
         self._banks: dict[str, tuple[tuple[int, float], ItemBank]] = {}
         self._lock = threading.Lock()
+        self._fitted: dict[str, tuple[int, Any, str]] = {}  # school -> (answers, BKT, source), until they change
 
     def intake(self, school: str = DEFAULT_SCHOOL) -> Intake:
         """The scan intake of one school (made once, then shared)."""
@@ -115,7 +133,9 @@ class HomeworkService:
             return self._intakes[school]
 
     def ledger(self, school: str = DEFAULT_SCHOOL) -> LedgerStore:
-        """The 双减 ledger of one school."""
+        """The 双减 ledger of one school (its intake is made first: nothing opens a connection of its own
+        while the ledger's transaction holds the write lock)."""
+        self.intake(school)
         return LedgerStore(self.engine, school)
 
     # -- rosters and who sees what -------------------------------------------------------------
@@ -344,34 +364,141 @@ class HomeworkService:
             raise HomeworkError(f"review items {strangers} are not open in group {group_id}")
         return self.resolve_many(school, [(rid, value) for rid in chosen], teacher=teacher)
 
+    def answers(self, school: str, assignment_id: str | None = None, *,
+                students: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The school's stored answers: every one, one assignment's, or these students'."""
+        return self.intake(school).store.answers(assignment_id, students=students)
+
     def history(self, school: str, bank: Any, students: Sequence[str] | None = None) -> Any:
         """The school's graded answers (or these students') as a response log over ``bank``'s items."""
         from homework._targeting import history_from_answers
 
         return history_from_answers(self.intake(school).store.answers(students=students), bank)
 
-    def assign_targeted(self, school: str, bank: Any, model: Any, students: Sequence[str], *, scope: Any,
-                        day: dt.date, history: Any, tiers: bool = False) -> Any:
-        """Stage 4 under the school's ledger lock: pick, check the cap, record, register the sheets.
+    # -- stage 1: compose and plan homework ----------------------------------------------------
 
-        Returns :class:`~homework.TargetedHomework` (or :class:`~homework.TieredHomework` with ``tiers``).
-        Nothing is recorded when any step fails.
+    @staticmethod
+    def compose(bank: Any, request: Any, *, tiers: bool = False, assignment_id: str | None = None) -> dict[str, Any]:
+        """Homework for an :class:`~homework.AssignmentRequest`: ``{"": assignment}``, or with ``tiers`` the
+        basic/improve/extend variants (分层). Records nothing."""
+        from homework._assignments import compose_assignment, layered_assignments
+
+        if tiers:
+            return layered_assignments(bank, request, assignment_id=assignment_id)
+        return {"": compose_assignment(bank, request, assignment_id=assignment_id)}
+
+    def check_homework(self, school: str, assignment: Any, students: Sequence[str], day: dt.date, *,
+                       already: float = 0.0) -> Any:
+        """What recording ``assignment`` would do to the 双减 cap of that day, against the school's ledger
+        (plus ``already`` minutes the students have that the ledger does not know of). Records nothing."""
+        from homework._assignments import Assignment
+
+        ledger = self.ledger(school).ledger(day)
+        if already:
+            ledger.restore(day, Assignment("earlier", "other subjects", assignment.grade, ("-",), (already,)),
+                           students)
+        return ledger.check(assignment, students, day)
+
+    def assign_homework(self, school: str, assignment: Any, students: Sequence[str | tuple[str, str]], day: dt.date,
+                        *, bank: Any = None, class_name: str = "") -> Any:
+        """Record ``assignment`` for ``students`` (ids, or ``(id, name)``) on ``day`` in the school's ledger,
+        the 双减 cap checked inside the same transaction (two servers cannot both spend the same minutes);
+        with ``bank``, its answer sheets are registered for scanning in that transaction too.
+
+        Returns the :class:`~homework.CapCheck`; over the cap it raises
+        :class:`~homework.CapExceededError` and nothing is recorded.
         """
         from homework._printing import sheet_spec
+
+        people = [(s, s) if isinstance(s, str) else (s[0], s[1]) for s in students]
+        with self.ledger(school).assigning(day) as (ledger, db):
+            check = ledger.assign(assignment, [p for p, _ in people], day)
+            if bank is not None:
+                spec = sheet_spec(bank, assignment, people, class_name=class_name)
+                self.register_assignment(school, bank, assignment, spec, db=db)
+        return check
+
+    # -- stage 4: targeted sets ----------------------------------------------------------------
+
+    def targeted(self, school: str, bank: Any, students: Sequence[str], *, scope: Any, day: dt.date,
+                 tiers: bool = False, model: tuple[Any, str] | None = None, record: bool = True,
+                 assignment_id: str | None = None, **sheets: Any) -> TargetedRun:
+        """Stage 4 with its mastery chosen here: the newest district refit's priors with each student's
+        evidence (online) when there is one; else ``model`` (a fitted model and where it comes from);
+        else BKT fitted on the school's graded answers (kept until their number changes).
+        Recorded (and sheets registered) as :meth:`assign_targeted` does; ``record=False`` plans
+        against the ledger without recording anything."""
+        history, mastery, source = self._mastery_for(school, bank, list(students), scope, model)
+        result = self.assign_targeted(school, bank, mastery, students, scope=scope, day=day, history=history,
+                                      tiers=tiers, record=record, assignment_id=assignment_id, **sheets)
+        return TargetedRun(result, source, len(history))
+
+    def _mastery_for(self, school: str, bank: Any, students: list[str], scope: Any,
+                     model: tuple[Any, str] | None) -> tuple[Any, Any, str]:
+        from homework._targeting import history_from_answers, mastery_from_history
+
+        store = self.intake(school).store
+        refit = self.latest_model(scope.subject, scope.grade)
+        if refit is not None:  # a district: the newest refit's priors and each student's evidence, online
+            return (history_from_answers(store.answers(students=students), bank),
+                    self.mastery(school, students, scope.subject, scope.grade),
+                    f"online evidence on refit version {refit.version_id} of {scope.subject} grade {scope.grade} "
+                    f"({refit.note})")
+        if model is not None:  # the class's own answers are all selection needs
+            return history_from_answers(store.answers(students=students), bank), model[0], model[1]
+        everyone = history_from_answers(store.answers(), bank)  # BKT on every answer of the school
+        with self._lock:
+            fitted = self._fitted.get(school)
+            if fitted is None or fitted[0] != len(everyone):
+                fitted = self._fitted[school] = (len(everyone), *mastery_from_history(everyone))
+        return everyone[everyone["student_id"].isin(set(students))], fitted[1], fitted[2]
+
+    def assign_targeted(self, school: str, bank: Any, model: Any, students: Sequence[str], *, scope: Any,
+                        day: dt.date, history: Any, tiers: bool = False, record: bool = True,
+                        assignment_id: str | None = None, class_name: str = "",
+                        names: dict[str, str] | None = None) -> Any:
+        """Stage 4 under the school's ledger lock: pick, check the cap, record, register the sheets
+        (printed with ``class_name`` and the students' ``names`` when given).
+
+        Returns :class:`~homework.TargetedHomework` (or :class:`~homework.TieredHomework` with ``tiers``).
+        Nothing is recorded when any step fails, or with ``record=False`` (planned on the ledger as it is).
+        """
+        from homework._printing import sheet_spec
+
+        if not record:
+            return self._pick(bank, model, students, self.ledger(school).ledger(day), scope=scope, day=day,
+                              history=history, tiers=tiers, assignment_id=assignment_id)[0]
+        with self.ledger(school).assigning(day) as (ledger, db):
+            result, sheets = self._pick(bank, model, students, ledger, scope=scope, day=day, history=history,
+                                        tiers=tiers, assignment_id=assignment_id)
+            for assignment, members in sheets:
+                people = [(s, (names or {}).get(s, s)) for s in members]
+                self.register_assignment(school, bank, assignment,
+                                         sheet_spec(bank, assignment, people, class_name=class_name), db=db)
+        return result
+
+    @staticmethod
+    def _pick(bank: Any, model: Any, students: Sequence[str], ledger: Any, *, tiers: bool,
+              assignment_id: str | None, **common: Any) -> tuple[Any, list[tuple[Any, list[str]]]]:
         from homework._targeting import targeted_homework, tiered_homework
         from homework._taxonomy import taxonomy_graph
 
-        with self.ledger(school).assigning(day) as (ledger, db):
-            common: dict[str, Any] = {"scope": scope, "day": day, "history": history, "graph": taxonomy_graph(),
-                                      "ledger": ledger}
-            result: Any
-            if tiers:
-                result = tiered_homework(bank, model, list(students), **common)
-                sheets = [(a, result.students(t)) for t, a in result.assignments.items()]
-            else:
-                result = targeted_homework(bank, model, list(students), **common)
-                sheets = [(a, [s]) for s, a in result.assignments.items()]
-            for assignment, members in sheets:
-                self.register_assignment(school, bank, assignment, sheet_spec(bank, assignment, [(s, s) for s in members]),
-                                         db=db)
-        return result
+        if tiers:
+            tiered = tiered_homework(bank, model, list(students), ledger=ledger, graph=taxonomy_graph(),
+                                     assignment_id=assignment_id, **common)
+            return tiered, [(a, tiered.students(t)) for t, a in tiered.assignments.items()]
+        result = targeted_homework(bank, model, list(students), ledger=ledger, graph=taxonomy_graph(),
+                                   assignment_id=assignment_id, **common)
+        return result, [(a, [s]) for s, a in result.assignments.items()]
+
+    # -- stage 3: reports ----------------------------------------------------------------------
+
+    def report_data(self, school: str, bank: Any, *, model: Any = None, school_name: str = "") -> Any:
+        """What the reports, the 错题本 and the grade exports are made from: the school's graded answers,
+        sheets and roster, with each assignment's day from the store's ledger (:func:`homework.report_data`)."""
+        from homework._records import store_records
+        from homework._reports import report_data
+
+        records = store_records(self.intake(school).store, bank, self.ledger(school).ledger(),
+                                school=school_name or school)
+        return report_data(records, bank, model=model)

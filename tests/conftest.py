@@ -21,6 +21,12 @@ from sqlalchemy import Engine
 ENGINES = ["sqlite", "postgresql"]
 
 
+@pytest.fixture(autouse=True)
+def _user_data_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Commands without ``--db`` use the SQLite file of ``HOMEWORK_DATA_DIR``: here, never the user's own."""
+    monkeypatch.setenv("HOMEWORK_DATA_DIR", str(tmp_path / "user-data"))
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """The URL of a PostgreSQL server's ``postgres`` database (superuser)."""

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from homework.cli._app import app
-from homework.cli._service import DatabaseUrl, DataDir, store_url
+from homework.cli._store import (
+    DataDir,
+    DbOption,
+    LegacyLedger,
+    SchoolOption,
+    open_service,
+    refuse_ledger_file,
+    store_url,
+)
 
 if TYPE_CHECKING:
     from homework._bank import ItemBank
@@ -63,8 +71,8 @@ def import_items(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row is rejected.")] = False,
     school: Annotated[str | None, typer.Option(help="Import into this school's bank in the store (the "
                                                "service's) instead of the --bank file.")] = None,
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = Path("homework-data"),
+    database_url: DbOption = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Import item files into the bank (an id already there is updated): the --bank file, or with --school
     the school's bank in the store (PostgreSQL: by COPY), which the service's targeted sets then use."""
@@ -214,73 +222,45 @@ def assign(
     difficulty: Annotated[str, typer.Option(help="mixed, basic, improve, extend, or a range like 2-4")] = "mixed",
     tiers: Annotated[bool, typer.Option("--tiers", help="Make basic/improve/extend variants (分层).")] = False,
     already: Annotated[float, typer.Option(help="Minutes of written homework the class already has that day, "
-                                                "all subjects.")] = 0.0,
+                                                "all subjects, that the store's ledger does not know of.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed for the choice of items.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the assignment(s) as JSON here.")] = None,
     print_to: Annotated[Path | None, typer.Option("--print", help="Print question papers and answer sheets "
                                                                   "into this folder (one subfolder each).")] = None,
-    student: Annotated[list[str] | None, typer.Option(help="ID:NAME of a student to print for (repeatable).")] = None,
+    student: Annotated[list[str] | None, typer.Option(help="ID:NAME of a student (repeatable).")] = None,
     class_name: Annotated[str, typer.Option(help="Class printed on the papers, e.g. 五(2)班")] = "",
     combined: Annotated[bool, typer.Option(help="Also one PDF with each student's paper then sheet.")] = False,
-    ledger_path: Annotated[Path | None, typer.Option("--ledger", help="Homework ledger (JSON) to check against "
-                                                                      "and record into.")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Record it in the school's ledger in the store (the "
+                                         "双减 cap checked in the same transaction) and register its answer "
+                                         "sheets for scanning (needs --student).")] = False,
     day: Annotated[str | None, typer.Option(help="Day the homework is for, YYYY-MM-DD (default today).")] = None,
+    db: DbOption = None,
+    school: SchoolOption = "default",
+    ledger_path: LegacyLedger = None,
 ) -> None:
-    """Build homework from explicit items or from a request, show its minutes and check the 双减 caps."""
-    from homework._assignments import (
-        Assignment,
-        AssignmentRequest,
-        HomeworkCaps,
-        HomeworkLedger,
-        build_assignment,
-        compose_assignment,
-        layered_assignments,
-    )
-    from homework._errors import AssignmentError, CapExceededError, ItemBankError
+    """Build homework from explicit items or from a request, show its minutes and check the 双减 caps
+    against the school's ledger in the store (--db)."""
+    from homework._errors import CapExceededError
 
+    refuse_ledger_file(ledger_path)
     bank = _load(bank_path)
-    try:
-        HomeworkCaps().allow_homework(grade)
-        bank.check_knowledge_points(kp or ())
-        if items:
-            made = {"": build_assignment(bank, [i.strip() for i in items.split(",") if i.strip()], grade=grade)}
-        else:
-            if not kp:
-                raise AssignmentError("give --items or at least one --kp")
-            level: Any = _range(difficulty, int) if difficulty[:1].isdigit() else difficulty
-            request = AssignmentRequest(knowledge_points=tuple(kp), minutes=minutes, grade=grade, subject=subject,
-                                        difficulty=level, seed=seed)
-            made = layered_assignments(bank, request) if tiers else {"": compose_assignment(bank, request)}
-    except CapExceededError as exc:
-        typer.echo(f"refused: {exc}", err=True)
-        raise typer.Exit(3) from exc
-    except (AssignmentError, ItemBankError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    made = _make(bank, items, kp, minutes, grade, subject, difficulty, tiers, seed)
     when = dt.date.fromisoformat(day) if day else dt.date.today()
-    ids = [s.split(":", 1)[0] for s in student or []] or ["class"]
-    try:
-        ledger = HomeworkLedger.from_json(ledger_path.read_text(encoding="utf-8")) if ledger_path and \
-            ledger_path.exists() else HomeworkLedger()
-    except (AssignmentError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    checker = HomeworkLedger.from_json(ledger.to_json())
-    if already:
-        checker.assign(Assignment("earlier", "other subjects", grade, ("-",), (already,)), ids, when)
-    failed = False
-    for tier, assignment in made.items():
-        typer.echo(f"{assignment.id}{f' [{tier}]' if tier else ''}: {len(assignment)} items, "
-                   f"{assignment.total_minutes:g} min")
-        for item_id, item_minutes in zip(assignment.item_ids, assignment.minutes, strict=True):
-            typer.echo(f"  {item_id:<16} {item_minutes:>4.1f} min  {bank.get(item_id).stem[:50]}")
-        check = checker.check(assignment, ids, when)
-        typer.echo(f"  双减 check: {'ok' if check.ok else 'REFUSED: ' + check.message}")
-        failed |= not check.ok
-    if ledger_path is not None and not failed and not tiers:
-        ledger.assign(made[""], ids, when)
-        ledger_path.write_text(ledger.to_json(), encoding="utf-8")
-        typer.echo(f"{ledger_path}: recorded for {len(ids)} student(s) on {when.isoformat()}")
+    people = [(s.split(":", 1)[0], s.split(":", 1)[-1]) for s in student or []]
+    if record and (tiers or not people):
+        typer.echo("error: --record records one set for its students: give --student ID:NAME, without --tiers",
+                   err=True)
+        raise typer.Exit(2)
+    service = open_service(db)
+    failed = _show_checks(service, school, bank, made, [p for p, _ in people] or ["class"], when, already)
+    if record and not failed:
+        try:
+            service.assign_homework(school, made[""], people, when, bank=bank, class_name=class_name)
+        except CapExceededError as exc:  # another teacher recorded minutes since the check above
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(3) from exc
+        typer.echo(f"recorded for {len(people)} student(s) on {when.isoformat()} in the ledger of {school}; "
+                   "its answer sheets are registered for scanning")
     if out is not None:
         out.write_text(json.dumps({tier or "assignment": {"id": a.id, "subject": a.subject, "grade": a.grade,
                                                           "tier": a.tier, "items": list(a.item_ids),
@@ -291,6 +271,47 @@ def assign(
         _print(bank, made, print_to, student or [], class_name, combined)
     if failed:
         raise typer.Exit(3)
+
+
+def _make(bank: ItemBank, items: str | None, kp: list[str] | None, minutes: float, grade: int, subject: str,
+          difficulty: str, tiers: bool, seed: int) -> dict[str, Any]:
+    """The set(s) asked for: explicit items, or composed by the service (exit 2 or 3 with the reason)."""
+    from homework._assignments import AssignmentRequest, HomeworkCaps, build_assignment
+    from homework._errors import AssignmentError, CapExceededError, ItemBankError
+    from homework._service import HomeworkService
+
+    try:
+        HomeworkCaps().allow_homework(grade)
+        bank.check_knowledge_points(kp or ())
+        if items:
+            return {"": build_assignment(bank, [i.strip() for i in items.split(",") if i.strip()], grade=grade)}
+        if not kp:
+            raise AssignmentError("give --items or at least one --kp")
+        level: Any = _range(difficulty, int) if difficulty[:1].isdigit() else difficulty
+        request = AssignmentRequest(knowledge_points=tuple(kp), minutes=minutes, grade=grade, subject=subject,
+                                    difficulty=level, seed=seed)
+        return HomeworkService.compose(bank, request, tiers=tiers)
+    except CapExceededError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(3) from exc
+    except (AssignmentError, ItemBankError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _show_checks(service: Any, school: str, bank: ItemBank, made: dict[str, Any], ids: list[str], when: dt.date,
+                 already: float) -> bool:
+    """Print each set with its items and its 双减 check against the store's ledger; whether any failed."""
+    failed = False
+    for tier, assignment in made.items():
+        typer.echo(f"{assignment.id}{f' [{tier}]' if tier else ''}: {len(assignment)} items, "
+                   f"{assignment.total_minutes:g} min")
+        for item_id, item_minutes in zip(assignment.item_ids, assignment.minutes, strict=True):
+            typer.echo(f"  {item_id:<16} {item_minutes:>4.1f} min  {bank.get(item_id).stem[:50]}")
+        check = service.check_homework(school, assignment, ids, when, already=already)
+        typer.echo(f"  双减 check: {'ok' if check.ok else 'REFUSED: ' + check.message}")
+        failed |= not check.ok
+    return failed
 
 
 def _print(bank: ItemBank, made: dict, folder: Path, students: list[str], class_name: str, combined: bool) -> None:

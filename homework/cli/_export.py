@@ -10,6 +10,7 @@ import typer
 
 from homework.cli._app import app
 from homework.cli._bank import BankOption, _load
+from homework.cli._store import DbOption, LegacyLedger, SchoolOption, open_service, refuse_ledger_file
 
 
 @app.command("export")
@@ -17,31 +18,27 @@ def export(
     out: Annotated[Path, typer.Argument(help="grades.csv or grades.xlsx")],
     assignment: Annotated[str | None, typer.Option(help="One assignment's grades.")] = None,
     class_name: Annotated[str | None, typer.Option("--class", help="A class: every assignment in the date range "
-                                                                   "(needs --ledger for the days).")] = None,
+                                                                   "(days from the store's ledger).")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (with --class).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (with --class).")] = None,
-    store: Annotated[Path, typer.Option(help="Scan store folder (graded answers, sheet specs).")] = Path("homework-data"),
     bank_path: BankOption = Path("bank.csv"),
-    ledger_path: Annotated[Path | None, typer.Option("--ledger", help="Homework ledger (JSON): assignments and "
-                                                                      "their days.")] = None,
+    db: DbOption = None,
+    school: SchoolOption = "default",
+    ledger_path: LegacyLedger = None,
 ) -> None:
-    """One row per student, one column per question, totals and minutes."""
-    from homework import ANY_ERROR, HomeworkLedger, ScanStore
+    """One row per student, one column per question, totals and minutes, from the store (--db)."""
+    from homework import ANY_ERROR
     from homework._exports import assignments_between, grade_table, write_grades
-    from homework._records import store_records
-    from homework._reports import report_data
 
+    refuse_ledger_file(ledger_path)
     if (assignment is None) == (class_name is None):
         typer.echo("error: give --assignment ID or --class NAME (with --from/--to)", err=True)
         raise typer.Exit(2)
-    if not store.is_dir():
-        typer.echo(f"error: no scan store at {store}", err=True)
-        raise typer.Exit(2)
+    service = open_service(db, must_exist=True)
     try:
         first, last = (dt.date.fromisoformat(d) if d else None for d in (start, end))
         bank = _load(bank_path)
-        ledger = HomeworkLedger.from_json(ledger_path.read_text(encoding="utf-8")) if ledger_path else None
-        data = report_data(store_records(ScanStore(store), bank, ledger), bank)
+        data = service.report_data(school, bank)
         ids = [assignment] if assignment else assignments_between(data.sheets, str(class_name), first, last)
         table = grade_table(data.answers, data.sheets, ids, class_name)
         path = write_grades(table, out, title=assignment or f"{class_name} {start or ''}-{end or ''}")

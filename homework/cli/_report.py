@@ -9,36 +9,35 @@ import typer
 
 from homework.cli._app import app
 from homework.cli._bank import BankOption, _load
+from homework.cli._store import DbOption, LegacyLedger, SchoolOption, open_service, refuse_ledger_file
 
 
 @app.command("report")
 def report(
     class_name: Annotated[str | None, typer.Argument(metavar="CLASS", help="The class, as printed on its sheets "
                                                                            "(e.g. 六(2)班).")] = None,
-    store: Annotated[Path, typer.Option(help="Scan store folder (graded answers, sheet specs).")] = Path("homework-data"),
     bank_path: BankOption = Path("bank.csv"),
-    ledger_path: Annotated[Path | None, typer.Option("--ledger", help="Homework ledger (JSON): each assignment's "
-                                                                      "day, for the 双减 statistics.")] = None,
     student: Annotated[str | None, typer.Option(help="A student's report (with the 错题本) instead.")] = None,
     overview: Annotated[bool, typer.Option("--overview", help="Every class side by side instead.")] = False,
-    school: Annotated[str, typer.Option(help="School name shown in the reports.")] = "",
+    school_name: Annotated[str, typer.Option(help="School name shown in the reports (default: --school).")] = "",
     out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+    db: DbOption = None,
+    school: SchoolOption = "default",
+    ledger_path: LegacyLedger = None,
 ) -> None:
-    """Write a class report (or --student, or --overview) as HTML that opens offline."""
-    from homework import ANY_ERROR, HomeworkLedger, ScanStore
-    from homework._records import store_records
-    from homework._reports import class_report, overview_report, report_data, student_report, write_report
+    """Write a class report (or --student, or --overview) as HTML that opens offline, from the school's
+    graded answers and ledger in the store (--db)."""
+    from homework import ANY_ERROR
+    from homework._reports import class_report, overview_report, student_report, write_report
 
-    if not store.is_dir():
-        typer.echo(f"error: no scan store at {store}", err=True)
-        raise typer.Exit(2)
+    refuse_ledger_file(ledger_path)
     if (class_name is None) == (student is None) and not overview:
         typer.echo("error: name a CLASS, or give --student ID or --overview", err=True)
         raise typer.Exit(2)
+    service = open_service(db, must_exist=True)
     try:
         bank = _load(bank_path)
-        ledger = HomeworkLedger.from_json(ledger_path.read_text(encoding="utf-8")) if ledger_path else None
-        data = report_data(store_records(ScanStore(store), bank, ledger, school=school), bank)
+        data = service.report_data(school, bank, school_name=school_name)
         html = (overview_report(data) if overview else student_report(data, student) if student
                 else class_report(data, str(class_name)))
     except ANY_ERROR + (OSError,) as exc:

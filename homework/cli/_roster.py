@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from homework.cli._app import app
-from homework.cli._service import DatabaseUrl, DataDir, store_url
+from homework.cli._store import DataDir, DbOption, open_service
 
 if TYPE_CHECKING:
     from homework import HomeworkService
@@ -19,15 +19,8 @@ app.add_typer(roster_app)
 School = Annotated[str, typer.Option("--school", help="The school the roster belongs to.")]
 
 
-def _service(database_url: str | None, data_dir: Path) -> HomeworkService:
-    from homework import HomeworkService, StoreError
-    from homework.storage import open_engine
-
-    try:
-        return HomeworkService(open_engine(store_url(database_url, data_dir)))
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+def _service(database_url: str | None, data_dir: Path | None) -> HomeworkService:
+    return open_service(database_url, data_dir)
 
 
 @roster_app.command("import")
@@ -36,8 +29,8 @@ def roster_import(
     school: School,
     replace: Annotated[bool, typer.Option("--replace", help="Take students not listed out of the file's classes "
                                           "(refused while any row is invalid).")] = False,
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = Path("homework-data"),
+    database_url: DbOption = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Import a roster CSV: class_id, class_name, grade, student_id, student_name, teacher_id, teacher_name,
     subject (one row per student; a teacher on the rows of each class they teach). Every invalid row is
@@ -64,7 +57,7 @@ def roster_import(
 
 
 @roster_app.command("show")
-def roster_show(school: School, database_url: DatabaseUrl = None, data_dir: DataDir = Path("homework-data")) -> None:
+def roster_show(school: School, database_url: DbOption = None, data_dir: DataDir = None) -> None:
     """Print the school's classes with their teachers and students."""
     roster = _service(database_url, data_dir).roster(school)
     classes = roster.classes()

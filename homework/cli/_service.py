@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from homework.cli._app import app
+from homework.cli._store import DataDir, DbOption, SchoolOption, open_service, store_url
 
-db_app = typer.Typer(name="db", help="The store's database: migrations.", no_args_is_help=True)
+db_app = typer.Typer(name="db", help="The store's database: migrations, importing an old ledger file.",
+                     no_args_is_help=True)
 app.add_typer(db_app)
-
-DatabaseUrl = Annotated[str | None, typer.Option(
-    "--database-url", envvar="HOMEWORK_DATABASE_URL",
-    help="The store, e.g. postgresql+psycopg://user@host/homework (default: the SQLite file in --data-dir).")]
-DataDir = Annotated[Path, typer.Option("--data-dir", envvar="HOMEWORK_DATA_DIR",
-                                       help="Folder of the default SQLite store.")]
-
-
-def store_url(database_url: str | None, data_dir: Path) -> str:
-    from homework.storage import sqlite_url
-
-    return database_url or sqlite_url(data_dir)
 
 
 @db_app.command("upgrade")
-def db_upgrade(database_url: DatabaseUrl = None, data_dir: DataDir = Path("homework-data")) -> None:
+def db_upgrade(database_url: DbOption = None, data_dir: DataDir = None) -> None:
     """Run the store's migrations up to the newest schema (the server does this when it starts)."""
     from homework import StoreError
     from homework.storage import current_revision, open_engine
@@ -40,10 +31,32 @@ def db_upgrade(database_url: DatabaseUrl = None, data_dir: DataDir = Path("homew
     typer.echo(f"{engine.url.render_as_string(hide_password=True)}: schema at revision {current_revision(engine)}")
 
 
+@db_app.command("import-ledger")
+def db_import_ledger(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="A ledger.json written by an earlier version.")],
+    school: SchoolOption = "default",
+    database_url: DbOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Copy an old ledger file's sets (day, students, minutes) into the school's ledger in the store, once.
+
+    Sets already in the store (same id) are skipped, so running it twice adds nothing."""
+    from homework._assignments import HomeworkLedger
+    from homework._errors import AssignmentError
+
+    try:
+        ledger = HomeworkLedger.from_json(path.read_text(encoding="utf-8"))
+    except (AssignmentError, OSError) as exc:
+        typer.echo(f"error: {path}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    added, skipped = open_service(database_url, data_dir).ledger(school).import_ledger(ledger)
+    typer.echo(f"{path}: {added} set(s) added to the ledger of {school}, {skipped} already there")
+
+
 @app.command("worker")
 def worker(
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = Path("homework-data"),
+    database_url: DbOption = None,
+    data_dir: DataDir = None,
     threads: Annotated[int, typer.Option(min=1, max=64, help="Job-taking threads in this process (with --celery: worker processes).")] = 1,
     ocr: Annotated[str, typer.Option(help="OCR backend for writing boxes: rapidocr or paddleocr.")] = "rapidocr",
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when the queue is empty.")] = False,
@@ -54,11 +67,16 @@ def worker(
     broker_url: Annotated[str | None, typer.Option("--broker-url", envvar="HOMEWORK_BROKER_URL",
                                                    help="With --celery: the Redis broker.")] = None,
     lease: Annotated[float, typer.Option(min=1, help="Seconds a claim on a job lasts unrenewed.")] = 60.0,
+    nice: Annotated[int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by this much, so "
+                                      "that on a shared machine the API answers first and reading takes the "
+                                      "rest (0: no change).")] = 10,
 ) -> None:
     """Take scan jobs from the store and read them, until stopped (Ctrl-C) or, with --until-idle, done.
 
     With --celery this is a Celery worker with THREADS worker processes (one job each at a time).
     """
+    if nice:
+        os.nice(nice)  # reading is batch work: uploads and pages of the API on this machine come first
     if celery:
         _celery_worker(store_url(database_url, data_dir), broker_url, ocr, threads, queues)
         return
@@ -125,8 +143,8 @@ def keys_create(
     school: Annotated[str | None, typer.Option(help="The key's school (none for district_admin).")] = None,
     teacher: Annotated[str | None, typer.Option(help="The teacher a teacher key signs as.")] = None,
     label: Annotated[str, typer.Option(help="A note: which station, whose laptop.")] = "",
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = Path("homework-data"),
+    database_url: DbOption = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Make an API key and print it once (only its hash is kept)."""
     from homework import HomeworkError

@@ -11,6 +11,7 @@ import typer
 
 from homework.cli._app import app
 from homework.cli._bank import BankOption, _load
+from homework.cli._store import DbOption, LegacyLedger, SchoolOption, open_service, refuse_ledger_file
 
 
 @app.command("target")
@@ -19,66 +20,55 @@ def target(
     kp: Annotated[list[str] | None, typer.Option("--kp", help="Knowledge point in scope (repeatable; "
                                                               "default every point of the subject).")] = None,
     bank_path: BankOption = Path("bank.csv"),
-    store: Annotated[Path | None, typer.Option(help="Scan store folder: its graded answers are the history "
-                                                    "(and fit BKT when no --model is given).")] = None,
-    model: Annotated[Path | None, typer.Option(help="A fitted mastery model saved with model.to_json().")] = None,
+    model: Annotated[Path | None, typer.Option(help="A fitted mastery model saved with model.to_json() (default: "
+                                                    "the district's newest refit, else BKT fitted on the "
+                                                    "school's graded answers in the store).")] = None,
     minutes: Annotated[float, typer.Option(min=0.5, max=240, help="The teacher's minutes per student.")] = 20.0,
     grade: Annotated[int, typer.Option(min=1, max=12, help="The class's grade.")] = 5,
     subject: Annotated[str, typer.Option(help="Subject")] = "math",
     day: Annotated[str | None, typer.Option(help="Day the sets are for, YYYY-MM-DD (default today).")] = None,
     tiers: Annotated[bool, typer.Option("--tiers", help="One sheet per tier A/B/C instead of one per student.")]
     = False,
-    ledger_path: Annotated[Path | None, typer.Option("--ledger", help="Homework ledger (JSON) to check against "
-                                                                      "and record into.")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Record the sets in the school's ledger (the 双减 cap "
+                                         "checked in the same transaction) and register their answer sheets; "
+                                         "without it they are planned against the ledger, nothing is kept.")]
+    = False,
     out: Annotated[Path | None, typer.Option(help="Write the sets (items, minutes, reasons) as JSON here.")] = None,
     class_name: Annotated[str, typer.Option("--class-name", help="The class printed on papers and sheets.")] = "",
     print_to: Annotated[Path | None, typer.Option("--print", help="Print every student's paper and sheet into "
                                                                   "this folder, merged into targeted.pdf.")] = None,
+    db: DbOption = None,
+    school: SchoolOption = "default",
+    ledger_path: LegacyLedger = None,
 ) -> None:
-    """Pick each student's next set from the bank by mastery, within the minutes and the 双减 cap."""
-    from homework import (
-        ANY_ERROR,
-        HomeworkLedger,
-        ScanStore,
-        TargetRequest,
-        history_from_answers,
-        taxonomy_graph,
-    )
-    from homework._targeting import (
-        load_mastery_model,
-        mastery_from_history,
-        targeted_homework,
-        tiered_homework,
-    )
+    """Pick each student's next set from the bank by mastery, within the minutes and the 双减 cap of the
+    school's ledger in the store (--db), whose graded answers are the history."""
+    from homework import ANY_ERROR, TargetRequest
+    from homework._targeting import load_mastery_model
 
+    refuse_ledger_file(ledger_path)
     bank = _load(bank_path)
     ids = [s.split(":", 1)[0] for s in student]
     names = {s.split(":", 1)[0]: s.split(":", 1)[-1] for s in student}
     when = dt.date.fromisoformat(day) if day else dt.date.today()
-    if store is not None and not store.is_dir():
-        typer.echo(f"error: no scan store at {store}", err=True)
-        raise typer.Exit(2)
+    service = open_service(db)
     try:
         bank.check_knowledge_points(kp or ())
-        history = history_from_answers(ScanStore(store).answers() if store else [], bank)
-        mastery, source = (load_mastery_model(model), f"{model}") if model else mastery_from_history(history)
-        ledger = HomeworkLedger.from_json(ledger_path.read_text(encoding="utf-8")) \
-            if ledger_path and ledger_path.exists() else HomeworkLedger()
+        fitted = (load_mastery_model(model), str(model)) if model else None
         request = TargetRequest(subject=subject, grade=grade, knowledge_points=tuple(kp or ()), minutes=minutes)
-        common: dict[str, Any] = {"scope": request, "day": when, "ledger": ledger, "history": history,
-                                  "graph": taxonomy_graph()}
-        result = (tiered_homework if tiers else targeted_homework)(bank, mastery, ids, **common)
+        run = service.targeted(school, bank, ids, scope=request, day=when, tiers=tiers, model=fitted, record=record,
+                               class_name=class_name, names=names)
     except ANY_ERROR + (OSError,) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"mastery: {source}; {len(history)} graded answers as history")
+    result = run.result
+    typer.echo(f"mastery: {run.source}; {run.history_answers} graded answers as history")
     if tiers:
         _show_tiers(result)
     else:
         _show_students(result)
-    if ledger_path is not None:
-        ledger_path.write_text(ledger.to_json(), encoding="utf-8")
-        typer.echo(f"{ledger_path}: recorded for {when.isoformat()}")
+    typer.echo(f"recorded for {when.isoformat()} in the ledger of {school}; answer sheets registered" if record
+               else "planned only (--record keeps them in the ledger)")
     if out is not None:
         out.write_text(json.dumps(_as_json(result, tiers), ensure_ascii=False, indent=1), encoding="utf-8")
         typer.echo(f"{out}: written")

@@ -7,6 +7,7 @@ SQLite (one file, nothing to set up) is the default; PostgreSQL is named by URL,
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,16 @@ from homework._errors import StoreError
 log = logging.getLogger(__name__)
 
 SQLITE_FILE = "homework.sqlite3"
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (``$XDG_DATA_HOME/homework-loop``, ``~/.local/share/homework-loop`` on
+    Linux; the platform's own place elsewhere): never the working directory, so students' scans are
+    never one ``git add .`` away from a commit. ``homework serve`` and every command keep their default
+    SQLite store here."""
+    import platformdirs
+
+    return platformdirs.user_data_path("homework-loop", appauthor=False)
 
 
 def sqlite_url(folder: str | Path) -> str:
@@ -49,6 +60,7 @@ def _create(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        _one_writer_at_a_time(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -59,6 +71,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint; safe with WAL
     cursor.close()
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _one_writer_at_a_time(engine: Engine) -> None:
+    """Let the threads of this process take SQLite's single write lock in turn, in order.
+
+    SQLite has one writer. A thread that finds the lock taken waits in SQLite's busy handler, which
+    sleeps in growing steps (up to 100 ms) and retries: with 40 request threads writing, that
+    waiting, not the writes, made the upload's 202 slow. Here a transaction takes a process lock at
+    its first write and gives it back when it ends, so the threads of one server queue on that lock
+    and each goes the moment the one before it commits. Reads never take it (WAL: readers do not
+    wait for the writer); other processes (``homework worker``) still meet SQLite's own lock.
+    """
+    lock = threading.RLock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not conn.info.get("writer") and statement.lstrip()[:7].upper().startswith(_WRITES):
+            lock.acquire()
+            conn.info["writer"] = True
+
+    def _give(conn: Any, *_args: Any) -> None:
+        if conn.info.pop("writer", False):
+            lock.release()
+
+    event.listen(engine, "commit", _give)
+    event.listen(engine, "rollback", _give)
+
+    @event.listens_for(engine, "checkin")
+    def _give_back(_dbapi: Any, record: Any) -> None:  # a connection returned in any other way
+        if record.info.pop("writer", False):
+            lock.release()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -24,7 +24,10 @@ class LedgerStore:
     """One school's homework ledger, kept in the database."""
 
     def __init__(self, engine: Engine, school: str) -> None:
+        from homework.storage._scans import ensure_school
+
         self.engine, self.school = engine, school
+        ensure_school(engine, school)  # its row is what :meth:`assigning` locks: it must exist
 
     def ledger(self, *days: dt.date) -> HomeworkLedger:
         """The ledger of these days (every day when none is named), to read."""
@@ -48,6 +51,22 @@ class LedgerStore:
             for assignment, students, day in ledger.recorded():
                 if assignment.id not in known:
                     self._save(db, day, assignment, students)
+
+    def import_ledger(self, ledger: HomeworkLedger) -> tuple[int, int]:
+        """Copy the sets of a ledger kept elsewhere (an old ``ledger.json``) into this one, as recorded then:
+        the caps are not checked again. Sets whose id is already here are skipped. Returns (added, skipped)."""
+        a = t.assignments
+        added = skipped = 0
+        with school_transaction(self.engine, self.school) as db:
+            known = set(db.execute(select(a.c.assignment_id).where(a.c.school_id == self.school)).scalars())
+            for assignment, students, day in ledger.recorded():
+                if assignment.id in known:
+                    skipped += 1
+                    continue
+                self._save(db, day, assignment, students)
+                known.add(assignment.id)
+                added += 1
+        return added, skipped
 
     def find(self, assignment_id: str) -> tuple[Assignment, frozenset[str], dt.date] | None:
         """A recorded set, its students and its day (``None`` if it was never recorded)."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from uploads import MakeClient, wait_for_upload
+from uploads import MakeClient, health_when, wait_for_upload
 
 from api import Settings
 
@@ -134,7 +135,7 @@ def test_uploads_are_answered_before_reading_and_a_separate_worker_reads_them(
     assert accepted.status_code == 202
     first, second = accepted.json()
     assert client.get(first["job_url"]).json()["status"] == "queued"
-    health = client.get("/health").json()
+    health = health_when(client, lambda h: h["jobs"]["queued"] == 2)
     assert health["jobs"]["queued"] == 2 and health["worker_heartbeat_age_s"] is None
     assert health["database"] == database_url.split(":")[0].split("+")[0] and health["schema_revision"] == "0005"
 
@@ -145,11 +146,12 @@ def test_uploads_are_answered_before_reading_and_a_separate_worker_reads_them(
     done = wait_for_upload(client, second, timeout=5)
     assert done["job"]["status"] == "done" and done["job"]["attempts"] == 1
     assert [(p["status"], p["student_id"], p["sheet_page"]) for p in done["pages"]] == [("read", "st02", 2)]
-    assert client.get("/health").json()["worker_heartbeat_age_s"] < 60
+    assert health_when(client, lambda h: h["worker_heartbeat_age_s"] is not None)["worker_heartbeat_age_s"] < 60
 
     again = _post(client, _file("st02", 0)).json()[0]  # the same file: recognised, not queued again
     assert (again["upload_id"], again["duplicate_of"]) == (first["upload_id"], first["upload_id"])
-    assert client.get("/health").json()["jobs"] == {"queued": 0, "running": 0, "done": 2, "failed": 0}
+    done_jobs = {"queued": 0, "running": 0, "done": 2, "failed": 0}
+    assert health_when(client, lambda h: h["jobs"] == done_jobs)["jobs"] == done_jobs
 
 
 def test_ids_out_of_range_and_unknown_ids(client: TestClient) -> None:
@@ -166,3 +168,21 @@ def test_a_file_with_a_chinese_name_is_downloaded_under_that_name(client: TestCl
     original = client.get(page["file_url"])
     assert original.status_code == 200 and original.content == b"not an image"
     assert "filename*=UTF-8''%E4%BA%94%282%29%E7%8F%AD%20%E6%89%AB%E6%8F%8F.jpg" in original.headers["content-disposition"]
+
+
+def test_health_answers_from_a_background_snapshot_and_503_when_the_store_fails(make_client: MakeClient,
+                                                                                 database_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    client = make_client(workers=0, health_interval_s=0.05)
+    first = client.get("/health")
+    assert first.status_code == 200 and 0 <= first.json()["checked_age_s"] < 5
+    engine = create_engine(database_url)
+    with engine.begin() as db:  # the store breaks under the running server
+        db.execute(text("DROP TABLE workers"))
+    engine.dispose()
+    deadline = time.monotonic() + 10
+    while (broken := client.get("/health")).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert broken.status_code == 503
+    assert broken.json()["code"] == "database_unavailable" and "workers" in broken.json()["detail"]

@@ -27,3 +27,13 @@ def wait_for_upload(client: TestClient, accepted: dict[str, Any], *, headers: di
         if upload["job"]["status"] in ("done", "failed") or time.monotonic() > deadline:
             return upload
         time.sleep(0.05)
+
+
+def health_when(client: TestClient, ready: Callable[[dict[str, Any]], bool], *, timeout: float = 10.0) -> dict[str, Any]:
+    """``GET /health`` until ``ready(body)`` (its snapshot is refreshed in the background); the last body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get("/health").json()
+        if ready(body) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)

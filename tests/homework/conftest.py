@@ -30,11 +30,12 @@ def bank() -> ItemBank:
 
 @pytest.fixture(scope="session")
 def scanned_store(tmp_path_factory: pytest.TempPathFactory, bank: ItemBank) -> tuple[Path, Path]:
-    """Three students of 六(3)班 answer 10 minutes of fractions on paper; scanned, read, graded; ledger saved."""
+    """Three students of 六(3)班 answer 10 minutes of fractions on paper; scanned, read, graded; the set is
+    recorded in the store's ledger, and also saved as an old-style ledger file (for the library's tests)."""
     from homework._assignments import AssignmentRequest, compose_assignment
     from homework._intake import Intake
     from homework._printing import sheet_spec
-    from homework.storage import ScanStore
+    from homework.storage import DEFAULT_SCHOOL, LedgerStore, ScanStore
     from scanning import DigitBank, generate_set, get_backend, scanner
 
     out = tmp_path_factory.mktemp("store")
@@ -51,4 +52,5 @@ def scanned_store(tmp_path_factory: pytest.TempPathFactory, bank: ItemBank) -> t
     ledger = HomeworkLedger()
     ledger.assign(assignment, [s for s, _ in students], dt.date(2026, 11, 23))
     (out / "ledger.json").write_text(ledger.to_json(), encoding="utf-8")
+    LedgerStore(intake.store.engine, DEFAULT_SCHOOL).import_ledger(ledger)
     return out / "store", out / "ledger.json"

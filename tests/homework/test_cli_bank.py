@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from homework.cli import _commands  # noqa: F401  (registers the commands)
 from homework.cli._app import app
+from homework.storage import LedgerStore, ScanStore, open_engine, sqlite_url
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "bank" / "items.csv"
 ROWS = sum(1 for _ in FIXTURE.open(encoding="utf-8")) - 1  # one item per line after the header
@@ -76,19 +77,47 @@ def test_assign_prints_papers_and_sheets(tmp_path: Path) -> None:
     assert [s["name"] for s in spec["students"]] == ["李雷", "韩梅梅"] and spec["fields"][-1]["type"] == "minutes"
 
 
-def test_a_ledger_file_carries_the_day_across_subjects(tmp_path: Path) -> None:
+def test_the_store_s_ledger_carries_the_day_across_subjects(tmp_path: Path) -> None:
     bank = _bank(tmp_path)
-    ledger = tmp_path / "ledger.json"
-    common = ["--bank", str(bank), "--grade", "5", "--ledger", str(ledger), "--day", "2026-11-23",
-              "--student", "s01:李雷"]
+    common = ["--bank", str(bank), "--grade", "5", "--record", "--day", "2026-11-23",
+              "--student", "s01:李雷"]  # the default store: HOMEWORK_DATA_DIR (see tests/conftest.py)
     first = runner.invoke(app, ["assign", "--kp", "number.fraction", "--minutes", "40", *common])
     assert first.exit_code == 0 and "recorded for 1 student(s) on 2026-11-23" in first.output, first.output
+    engine = open_engine(sqlite_url(tmp_path / "user-data"))
+    (assignment, students, _), = LedgerStore(engine, "default").ledger().recorded()
+    assert students == {"s01"} and assignment.id in ScanStore(engine).specs()  # its sheet can be scanned
     second = runner.invoke(app, ["assign", "--kp", "rate.distance", "--minutes", "30", *common])
     assert second.exit_code == 3 and "双减 grades 3-6: at most 60 min/day is exceeded by" in second.output
     assert "already assigned: math" in second.output
     other_day = runner.invoke(app, ["assign", "--kp", "rate.distance", "--minutes", "30", *common[:-4],
                                     "--day", "2026-11-24", "--student", "s01:李雷"])
     assert other_day.exit_code == 0, other_day.output
+    old = runner.invoke(app, ["assign", "--kp", "rate.distance", "--bank", str(bank), "--ledger", "ledger.json"])
+    assert old.exit_code == 2 and "--ledger is gone: the 双减 ledger is kept in the store" in old.output
+
+
+def test_an_old_ledger_file_is_imported_once(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from homework import Assignment, HomeworkLedger
+
+    day = dt.date(2026, 11, 23)
+    ledger = HomeworkLedger()
+    ledger.assign(Assignment("yw-1", "chinese", 5, ("c1",), (35.0,)), ["s01", "s02"], day)
+    path = tmp_path / "ledger.json"
+    path.write_text(ledger.to_json(), encoding="utf-8")
+    db = sqlite_url(tmp_path / "db")
+    for added in (1, 0):
+        run = runner.invoke(app, ["db", "import-ledger", str(path), "--school", "s-a", "--db", db])
+        assert run.exit_code == 0 and f"{added} set(s) added to the ledger of s-a, {1 - added} already" in run.output
+    assert LedgerStore(open_engine(db), "s-a").ledger(day).load("s02", day) == {"chinese": 35.0}
+    refused = runner.invoke(app, ["assign", "--bank", str(FIXTURE), "--kp", "number.fraction", "--minutes", "30",
+                                  "--grade", "5", "--day", "2026-11-23", "--student", "s01:李雷", "--school",
+                                  "s-a", "--db", db])
+    assert refused.exit_code == 3 and "already assigned: chinese 35 min" in refused.output
+    (tmp_path / "bad.json").write_text("{}", encoding="utf-8")
+    bad = runner.invoke(app, ["db", "import-ledger", str(tmp_path / "bad.json"), "--db", db])
+    assert bad.exit_code == 2 and "not a homework ledger" in bad.output
 
 
 def test_an_unknown_knowledge_point_is_an_error_naming_the_nearest_and_points_lists_them(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from homework._reports import report_data
 from homework._simulated import simulate_records
 from homework.cli import _commands  # noqa: F401  (registers every command)
 from homework.cli._app import app
+from homework.storage import sqlite_url
 
 BANK = Path(__file__).resolve().parents[2] / "fixtures" / "bank" / "items.csv"
 
@@ -70,8 +71,8 @@ def test_csv_and_excel_read_back_the_same_table(data, tmp_path: Path) -> None:
 
 
 def test_export_command_on_a_scanned_store(scanned_store, tmp_path: Path) -> None:
-    store, ledger = scanned_store
-    base = ["export", "--store", str(store), "--bank", str(BANK), "--ledger", str(ledger)]
+    store, _ = scanned_store
+    base = ["export", "--db", sqlite_url(store), "--bank", str(BANK)]  # the days come from the store's ledger
     run = CliRunner().invoke(app, [*base, str(tmp_path / "hw.xlsx"), "--assignment", "rep-hw-1"])
     assert run.exit_code == 0, run.output
     table = pd.read_excel(tmp_path / "hw.xlsx")

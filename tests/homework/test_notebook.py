@@ -15,6 +15,7 @@ from homework._records import store_records
 from homework._reports import report_data
 from homework.cli import _commands  # noqa: F401  (registers every command)
 from homework.cli._app import app
+from homework.storage import sqlite_url
 
 BANK = Path(__file__).resolve().parents[2] / "fixtures" / "bank" / "items.csv"
 
@@ -71,8 +72,8 @@ def test_notebook_refuses_unknown_students_and_a_missing_bank(scanned, tmp_path:
 
 
 def test_notebook_command(scanned_store, tmp_path: Path) -> None:
-    store, ledger = scanned_store
-    base = ["notebook", "--store", str(store), "--bank", str(BANK), "--ledger", str(ledger)]
+    store, _ = scanned_store
+    base = ["notebook", "--db", sqlite_url(store), "--bank", str(BANK)]
     run = CliRunner().invoke(app, [*base, str(tmp_path / "s02.pdf"), "--student", "s02"])
     assert run.exit_code == 0, run.output
     assert "韩梅梅" in pdfium.PdfDocument(tmp_path / "s02.pdf")[0].get_textpage().get_text_range()

@@ -14,6 +14,7 @@ from homework._reports import class_report, overview_report, report_data, studen
 from homework._simulated import simulate_records
 from homework.cli import _commands  # noqa: F401  (registers every command)
 from homework.cli._app import app
+from homework.storage import sqlite_url
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BANK = FIXTURES / "bank" / "items.csv"
@@ -95,8 +96,8 @@ def test_unknown_class_or_student_is_refused_with_what_is_known(data) -> None:
 
 
 def test_report_command_writes_the_class_and_student_reports_of_a_scanned_store(scanned_store, tmp_path) -> None:
-    store, ledger = scanned_store
-    base = ["report", "--store", str(store), "--bank", str(BANK), "--ledger", str(ledger)]
+    store, _ = scanned_store
+    base = ["report", "--db", sqlite_url(store), "--bank", str(BANK)]
     run = CliRunner().invoke(app, [*base, "六(3)班", "--out", str(tmp_path / "class.html")])
     assert run.exit_code == 0, run.output
     html = (tmp_path / "class.html").read_text(encoding="utf-8")
@@ -110,9 +111,12 @@ def test_report_command_writes_the_class_and_student_reports_of_a_scanned_store(
 
 def test_report_command_errors_are_plain(scanned_store, tmp_path) -> None:
     store, _ = scanned_store
-    run = CliRunner().invoke(app, ["report", "六(3)班", "--store", str(tmp_path / "none"), "--bank", str(BANK)])
-    assert run.exit_code == 2 and "no scan store" in run.output
-    run = CliRunner().invoke(app, ["report", "九(9)班", "--store", str(store), "--bank", str(BANK)])
+    run = CliRunner().invoke(app, ["report", "六(3)班", "--bank", str(BANK)])  # the default store: none yet
+    assert run.exit_code == 2 and "no store at" in run.output and str(tmp_path / "user-data") in run.output
+    run = CliRunner().invoke(app, ["report", "九(9)班", "--db", sqlite_url(store), "--bank", str(BANK)])
     assert run.exit_code == 2 and "no homework of class" in run.output
-    run = CliRunner().invoke(app, ["report", "--store", str(store), "--bank", str(BANK)])
+    run = CliRunner().invoke(app, ["report", "--db", sqlite_url(store), "--bank", str(BANK)])
     assert run.exit_code == 2 and "name a CLASS" in run.output
+    run = CliRunner().invoke(app, ["report", "六(3)班", "--db", sqlite_url(store), "--bank", str(BANK),
+                                   "--ledger", str(tmp_path / "ledger.json")])
+    assert run.exit_code == 2 and "--ledger is gone" in run.output and "homework db import-ledger" in run.output
