@@ -33,7 +33,8 @@ Policies, each filling the same daily minutes:
 * random: each student gets random unit items they have not had.
 * three-in-a-row: mastery learning as in ASSISTments skill builders, online (it sees each answer
   at once, which paper homework cannot): the unit's points and their prerequisites in curriculum order,
-  random items of the current point until three in a row are right.
+  random items of the current point until three in a row are right; every point passed: random unit
+  items, or nothing when targeted's ``when_mastered`` is ``"stop"`` (the same stopping rule for both).
 * weakest-ready: each student practises the one point (of the unit and its prerequisites) with the
   lowest mastery among those not mastered whose prerequisites are ready, random items of it.
 * targeted: ``recommender.select_for_class`` (default ``SelectionPolicy``) on the mastery model,
@@ -327,7 +328,8 @@ def three_in_a_row(world: World, sim: Any, day: Day, s: int) -> tuple[np.ndarray
     """Mastery learning as in ASSISTments skill builders (online, so it sees each answer at once): the
     student works the unit's points and their prerequisites in curriculum order (``CURRICULUM``), random
     items of the current point, until three answers on it in a row are right; then the next point. Every
-    point passed: random unit items. Returns the day's items, whether each was right, the minutes spent
+    point passed: random unit items, or nothing under targeted's stopping rule (``when_mastered="stop"``).
+    Returns the day's items, whether each was right, the minutes spent
     and each item's true P(correct) when it was given."""
     rng = np.random.default_rng([world.seed, day.date.toordinal(), 3, s])
     current = day.state.setdefault("point", [0] * len(sim.students))
@@ -336,6 +338,8 @@ def three_in_a_row(world: World, sim: Any, day: Day, s: int) -> tuple[np.ndarray
     items, right, used, p_true = [], [], [], []
     while left >= 1.0:
         code = world.kp_code[CURRICULUM[current[s]]] if current[s] < len(CURRICULUM) else None
+        if code is None and world.policy.when_mastered == "stop":
+            break  # the same stopping rule as targeted's: every skill builder done, no more homework
         chosen = fill(world, world.items_of[code] if code is not None else world.unit_items,
                       day.done[s] | set(items), left, rng)
         if not chosen:
@@ -408,8 +412,30 @@ def oracle(world: World, sim: Any, day: Day) -> dict[int, np.ndarray]:
     observed = typical_p_correct(world, sim)
     truth = {student: {k: SkillMastery(k, float(observed[s, j]), 0.05, 10) for j, k in enumerate(names)}
              for s, student in enumerate(sim.students)}
-    exact = dataclasses.replace(world.policy, unmix=False, calibration_window=0)  # nothing to correct
+    exact = dataclasses.replace(world.policy, unmix=False, calibration_window=0, band_window=0,
+                                band=oracle_band(world))  # nothing to correct; the true best difficulty
     return targeted(world, sim, day, truth, exact)
+
+
+def oracle_band(world: World) -> tuple[float, float]:
+    """The band the oracle aims at, from the learner's true dynamics: centred on the success that
+    teaches most (``p_opt`` seen through slips and guesses), as wide in logits as the policy's band;
+    for the knowledge-state learner, whose attempts teach the same at any difficulty, every success
+    (so the oracle's choice among a point's items is by minutes alone when ``item_value`` is
+    ``per_minute``)."""
+    if world.member.learner == "knowledge-state":
+        return (0.02, 0.98)
+    cfg = world.config
+
+    def logit(p: float) -> float:
+        return float(np.log(p / (1 - p)))
+
+    def sigmoid(z: float) -> float:
+        return float(1 / (1 + np.exp(-z)))
+
+    best = logit(cfg.guess + (1 - cfg.guess - cfg.slip) * cfg.p_opt)
+    lo, hi = (logit(x) for x in world.policy.band)
+    return sigmoid(best - (hi - lo) / 2), sigmoid(best + (hi - lo) / 2)
 
 
 Online = Callable[[World, Any, Day, int], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
@@ -523,6 +549,8 @@ def prediction_figures(predicted: list[tuple[float, str, float, float]]) -> dict
     return {"reliability": curve,
             "predicted_mean": round(float(pred.mean()), 3), "observed_mean": round(float(right.mean()), 3),
             "review_share": round(float(review.mean()), 3),
+            "purpose_share": {k: round(float(np.mean([q == k for _, q, _, _ in predicted])), 3)
+                              for k in ("learn", "prerequisite", "review", "test", "extend")},
             "reviews_below_0.3": round(float((truth[review] < 0.3).mean()), 3) if review.any() else None}
 
 
@@ -698,7 +726,8 @@ def table(results: dict[str, dict[str, Any]]) -> None:
         print(f"targeted's predicted success on answers it had not seen (mean {ours['predicted_mean']}, observed "
               f"{ours['observed_mean']}; bin: predicted / observed / true P / answers): "
               + "; ".join(f"{b}: {p} / {o} / {t} / {n}" for b, p, o, t, n in ours["reliability"])
-              + f"; reviews {ours['review_share']:.0%} of items, {ours['reviews_below_0.3']} of them below P 0.3")
+              + f"; reviews {ours['review_share']:.0%} of items, {ours['reviews_below_0.3']} of them below P 0.3; "
+              + "items by purpose: " + ", ".join(f"{k} {v:.0%}" for k, v in ours["purpose_share"].items()))
 
 
 def verdict_text(v: dict[str, Any]) -> str:

@@ -13,8 +13,9 @@ For one student, within the teacher's :class:`Scope` and a time budget::
                  at most ``review_share`` (20 %) of the minutes
     3 test prep  mastered points the next test covers, not practised for a week
     4 extend     every point in scope mastered: harder items on them
-    each pick    an item whose predicted success lies in the desirable-difficulty band (0.6-0.85)
-                 closest to its middle, with a little noise so classmates get different items; not
+    each pick    an item whose predicted success lies in the desirable-difficulty band (0.55-0.83)
+                 with the most expected learning per minute (near the band's middle, short), with a
+                 little noise so classmates get different items; not
                  one the student did in the last ``recent_days`` or got wrong; its minutes fit what is left
 
 Every :class:`Pick` says why in words a teacher can read. The budget is the caller's: the ``homework``
@@ -30,7 +31,7 @@ package passes the smaller of the teacher's minutes and what the 双减 cap leav
 [('q4', 'learn'), ('q5', 'learn')]
 >>> print(chosen.picks[0].reason)
 mul: mastery 0.45 ± 0.10 after 6 answers, below 0.80; prerequisites ready (each 0.50 or more); predicted success 0.73
->>> chosen.picks[1].reason.endswith("predicted success 0.60 (no unused item in the 0.60-0.85 band)")
+>>> chosen.picks[1].reason.endswith("predicted success 0.60")  # inside the 0.55-0.83 band
 True
 """
 
@@ -88,10 +89,17 @@ class SelectionPolicy:
     model's value (``"model"``) or the class's mean where at least three classmates answered it, capped
     by its weakest prerequisite (``"class"``); ``focus_days``/``focus_bonus``: a point practised in the
     last ``focus_days`` days and not yet mastered gets ``focus_bonus`` more priority, so a set stays on
-    its points until they are mastered (0 turns it off); ``seed``: the noise.
+    its points until they are mastered (0 turns it off); ``item_value``: among the candidates, the item
+    whose predicted success is nearest the band's middle (``"centre"``) or the one with the most expected
+    learning per minute (``"per_minute"``: a bell over logit(success) centred on the band, one half-width
+    of the band in logits wide, divided by the item's minutes); ``when_mastered``: once every point in
+    scope is mastered, harder items on them (``"extend"``) or nothing beyond due reviews and test prep
+    (``"stop"``: the stopping rule of mastery learning, and the 双减 principle that a set teaching nothing
+    is not set); ``band_window``: the band moves per student so that their last ``band_window`` answers'
+    success lands at its middle (0 turns it off; see :meth:`_Context.band_for`); ``seed``: the noise.
     """
 
-    band: tuple[float, float] = (0.6, 0.85)
+    band: tuple[float, float] = (0.55, 0.83)
     mastery_threshold: float = 0.8
     ready_threshold: float = 0.5
     uncertainty_weight: float = 0.5
@@ -112,6 +120,9 @@ class SelectionPolicy:
     prior: Literal["model", "class"] = "model"
     focus_days: int = 0
     focus_bonus: float = 0.5
+    item_value: Literal["centre", "per_minute"] = "per_minute"
+    when_mastered: Literal["extend", "stop"] = "extend"
+    band_window: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -121,6 +132,8 @@ class SelectionPolicy:
         for name in ("mastery_threshold", "ready_threshold"):
             if not 0 <= getattr(self, name) < 1:
                 raise DataFormatError(f"<policy>: field {name!r}: must be in [0, 1), got {getattr(self, name)}")
+        if self.band_window < 0:
+            raise DataFormatError(f"<policy>: field 'band_window': must be >= 0, got {self.band_window}")
         if not 0 <= self.review_share <= 1 or self.max_points < 1:
             raise DataFormatError("<policy>: field 'review_share': must be in [0, 1] (and max_points >= 1)")
 
@@ -482,7 +495,7 @@ class _Context:
         rng = np.random.default_rng([self.policy.seed, index])
         given = state.p
         state, shift = self.corrected(state, past)
-        picker = _Picker(self, state, past, budget, rng)
+        picker = _Picker(self, state, past, budget, rng, self.band_for(state, past))
         if abs(shift) >= 0.2:
             picker.notes.append(f"mastery estimates moved by {shift:+.2f} logits to match the student's latest results")
         ranked = self._learning_targets(state, past)
@@ -490,9 +503,12 @@ class _Context:
         active = {t.code for t in learn}
         reviews = [r for r in self._reviews(state, past) if r.code not in active]
         picker.fill(reviews, self.policy.review_share * budget)
-        extend = [_Target(int(c), "extend") for c in self.scope_codes if self.tables.has(int(c))]
+        stop = self.policy.when_mastered == "stop"
+        extend = [] if stop and not learn else [_Target(int(c), "extend") for c in self.scope_codes
+                                                 if self.tables.has(int(c))]
         if not learn:
-            picker.notes.append("every knowledge point in scope is mastered: harder items to extend")
+            picker.notes.append("every knowledge point in scope is mastered: " + (
+                "no new items (stopping rule), only due reviews" if stop else "harder items to extend"))
         for targets in (learn, ranked[self.policy.max_points:], self._unmastered_prerequisites(state, active), extend):
             if picker.budget - picker.spent < 0.5:
                 break
@@ -525,6 +541,23 @@ class _Context:
         p = self.pool.predict_logits(logit(state.p), past.pos[last])
         residual = float(np.sum(past.correct[last] - p))
         return residual / (float(np.sum(p * (1 - p))) + 0.25 * self.policy.calibration_strength)
+
+    def band_for(self, state: _State, past: _Past) -> tuple[float, float]:
+        """The band of predicted success for this student: the policy's, moved (in logits) by how far the
+        student's last ``band_window`` answers' success sits from the band's middle, shrunk by
+        n / (n + 20). A student who succeeds more often than the band aims at gets items predicted
+        harder, one who succeeds less often easier ones, whatever the cause (a model that misjudges
+        them, items mislabelled for them)."""
+        lo, hi = self.policy.band
+        window = self.policy.band_window
+        if not window or not past.pos.size:
+            return lo, hi
+        last = np.argsort(past.day, kind="stable")[-window:]
+        n = last.size
+        observed = (float(np.sum(past.correct[last])) + 0.5) / (n + 1.0)
+        move = n / (n + 20.0) * float(logit(observed) - logit((lo + hi) / 2))
+        low, high = (float(sigmoid(logit(x) - move)) for x in (lo, hi))
+        return min(max(low, 0.01), 0.98), min(max(high, 0.02), 0.99)
 
     def _by_name(self, p: np.ndarray) -> dict[str, float]:
         codes = self.pool._kp_code
@@ -625,8 +658,10 @@ def _ancestors(codes: Iterable[int], prereqs: Mapping[int, list[int]]) -> set[in
 class _Picker:
     """Deals items to one student's set, target by target, until the budget is spent."""
 
-    def __init__(self, ctx: _Context, state: _State, past: _Past, budget: float, rng: np.random.Generator) -> None:
+    def __init__(self, ctx: _Context, state: _State, past: _Past, budget: float, rng: np.random.Generator,
+                 band: tuple[float, float] | None = None) -> None:
         self.ctx, self.state, self.past, self.rng = ctx, state, past, rng
+        self.band = band or ctx.policy.band
         self.budget, self.spent = budget, 0.0
         self.picks: list[Pick] = []
         self.notes: list[str] = []
@@ -654,7 +689,7 @@ class _Picker:
 
     def _pick(self, code: int, purpose: Purpose, target: int | None, room: float) -> bool:
         ctx, table = self.ctx, self.ctx.tables[code]
-        lo, hi = ctx.policy.band
+        lo, hi = self.band
         a, b = np.searchsorted(table.easiness, [logit(lo) - self.kp_logits[code], logit(hi) - self.kp_logits[code]])
         candidates = self._usable(self._sample(table.positions[a:b]), room)
         if not candidates.size and b - a > ctx.policy.window:
@@ -666,13 +701,23 @@ class _Picker:
         if not candidates.size:
             return False
         p = ctx.pool.predict_logits(self.kp_logits, candidates)
-        score = np.abs(p - (lo + hi) / 2) + ctx.policy.jitter * self.rng.random(p.size)
-        best = int(np.argmin(score))
+        best = int(np.argmin(self._score(p, candidates)))
         chosen = int(candidates[best])
         self.used.add(chosen)
         self.spent += float(ctx.pool.minutes[chosen])
         self.picks.append(self._explain(chosen, code, purpose, target, float(p[best]), lo <= p[best] <= hi))
         return True
+
+    def _score(self, p: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Lower is better: distance of predicted success from the band's middle (``"centre"``), or minus the
+        expected learning per minute (``"per_minute"``), each with a little noise."""
+        lo, hi = self.band
+        noise = self.ctx.policy.jitter * self.rng.random(p.size)
+        if self.ctx.policy.item_value == "centre":
+            return np.abs(p - (lo + hi) / 2) + noise
+        centre, half = (logit(lo) + logit(hi)) / 2, (logit(hi) - logit(lo)) / 2
+        value = np.exp(-0.5 * ((logit(p) - centre) / half) ** 2) / np.maximum(self.ctx.pool.minutes[candidates], 0.5)
+        return -value * (1 + noise)
 
     def _sample(self, window: np.ndarray) -> np.ndarray:
         """At most ``policy.window`` random items of ``window`` (a wide band can hold thousands)."""
@@ -706,7 +751,7 @@ class _Picker:
             why = f"the test on {ctx.scope.test_date} covers it; {level}"
         else:
             why = f"mastered ({level}); a harder item to extend"
-        band = "" if in_band else f" (no unused item in the {ctx.policy.band[0]:.2f}-{ctx.policy.band[1]:.2f} band)"
+        band = "" if in_band else f" (no unused item in the {self.band[0]:.2f}-{self.band[1]:.2f} band)"
         return Pick(str(ctx.pool.ids[pos]), name, float(ctx.pool.minutes[pos]), round(p, 4), round(m, 4),
                     round(sd, 4), purpose, f"{name}: {why}; predicted success {p:.2f}{band}")
 

@@ -172,7 +172,9 @@ def test_tiers_split_the_class_by_mastery_and_give_the_weak_tier_easier_items(po
     levels = {s: mastery(number_fraction=0.3 + 0.02 * i, number_decimal=0.3 + 0.02 * i,
                          geometry_area_perimeter=0.3 + 0.015 * i)
               for i, s in enumerate(students)}
-    tiers = tiered_sets(pool, students, levels, minutes=20, scope=SCOPE, prerequisites=PREREQS, today=TODAY)
+    centre = SelectionPolicy(item_value="centre")  # nearest the band's middle: easiness follows mastery
+    tiers = tiered_sets(pool, students, levels, minutes=20, scope=SCOPE, prerequisites=PREREQS, today=TODAY,
+                        policy=centre)
     assert [len(tiers.students(t)) for t in "ABC"] == [10, 10, 10]
     assert set(tiers.students("A")) == set(students[20:]) and set(tiers.students("C")) == set(students[:10])
     ease = {t: pool.easiness[pool.positions(tiers.sets[t].item_ids)].mean() for t in "ABC"}
@@ -221,11 +223,13 @@ def test_bad_input_is_named(pool: ItemPool, bank: pd.DataFrame) -> None:
 def test_latest_results_correct_an_optimistic_model(pool: ItemPool, bank: pd.DataFrame) -> None:
     scope = Scope(subject="math", grade=6, knowledge_points=("number.fraction",))
     optimistic = mastery(number_fraction=0.7)
-    fresh = select_items(pool, "s1", optimistic, minutes=20, scope=scope, prerequisites=PREREQS, today=TODAY)
+    centre = SelectionPolicy(item_value="centre")  # per minute, the fresh set is already the shortest, easiest
+    fresh = select_items(pool, "s1", optimistic, minutes=20, scope=scope, prerequisites=PREREQS, today=TODAY,
+                         policy=centre)
     easy = bank.loc[(bank["knowledge_points"] == "number.fraction") & (bank["difficulty"] <= 2), "id"].iloc[:30]
     failed = pd.DataFrame({"item_id": easy, "correct": 0, "date": TODAY - dt.timedelta(days=20)})
     corrected = select_items(pool, "s1", optimistic, minutes=20, scope=scope, prerequisites=PREREQS,
-                             history=failed, today=TODAY)
+                             history=failed, today=TODAY, policy=centre)
     assert fresh.mastery_shift == 0 and corrected.mastery_shift < -1
     assert any("moved by" in note for note in corrected.notes)
     ease = {name: pool.easiness[pool.positions(s.item_ids)].mean() for name, s in (("fresh", fresh),
@@ -321,3 +325,51 @@ def test_focus_keeps_a_set_on_the_point_practised_lately(pool: ItemPool) -> None
                            history=history, policy=SelectionPolicy(unmix=False, calibration_window=0, max_points=1,
                                                                    focus_days=3))
     assert {p.knowledge_point for p in focused.picks} == {"number.decimal"}
+
+
+def test_per_minute_value_picks_shorter_items_in_the_same_band(pool: ItemPool) -> None:
+    """Expected learning per minute prefers short items among those near the band; the nearest-the-middle
+    rule ignores minutes. Same point, same mastery, same minutes: more, shorter items, still in reach."""
+    levels = mastery(number_fraction=0.5)
+    scope = Scope(subject="math", grade=6, knowledge_points=("number.fraction",))
+
+    def chosen(value: str) -> list[float]:
+        sets = select_items(pool, "s1", levels, minutes=40, scope=scope, prerequisites=PREREQS, today=TODAY,
+                            policy=SelectionPolicy(unmix=False, item_value=value))  # type: ignore[arg-type]
+        assert all(0.45 <= p.p_success <= 0.95 for p in sets.picks)
+        return [p.minutes for p in sets.picks]
+
+    centre, per_minute = chosen("centre"), chosen("per_minute")
+    assert np.mean(per_minute) < 0.8 * np.mean(centre)
+    assert len(per_minute) > len(centre)
+
+
+def test_stopping_rule_sets_nothing_new_once_the_scope_is_mastered(pool: ItemPool) -> None:
+    done = mastery()  # every point at 0.9
+    extend = select_items(pool, "s1", done, minutes=15, scope=SCOPE, prerequisites=PREREQS, today=TODAY)
+    assert extend.picks and {p.purpose for p in extend.picks} == {"extend"}
+    stop = select_items(pool, "s1", done, minutes=15, scope=SCOPE, prerequisites=PREREQS, today=TODAY,
+                        policy=SelectionPolicy(when_mastered="stop"))
+    assert stop.picks == ()
+    assert any("stopping rule" in note for note in stop.notes)
+
+
+def test_band_follows_the_students_observed_success(pool: ItemPool) -> None:
+    """A student who got their last 40 answers right gets items predicted harder than the fixed band
+    gives; one who got them wrong, easier ones (the model's mastery is the same for both)."""
+    levels = mastery(number_fraction=0.5)
+    scope = Scope(subject="math", grade=6, knowledge_points=("number.fraction",))
+    other = [str(pool.ids[i]) for i in range(len(pool)) if pool.knowledge_points_of(i) == ("number.whole",)][:40]
+
+    def mean_success(correct: float, window: int) -> float:
+        history = pd.DataFrame({"item_id": other, "correct": correct, "date": TODAY - dt.timedelta(days=20)})
+        sets = select_items(pool, "s1", levels, minutes=30, scope=scope, prerequisites=PREREQS, today=TODAY,
+                            history=history, policy=SelectionPolicy(unmix=False, calibration_window=0,
+                                                                    review_share=0, band_window=window))
+        return float(np.mean([p.p_success for p in sets.picks]))
+
+    fixed = mean_success(1.0, 0)
+    assert mean_success(1.0, 40) < fixed - 0.1
+    assert mean_success(0.0, 40) > fixed + 0.05
+    with pytest.raises(DataFormatError, match="band_window"):
+        SelectionPolicy(band_window=-1)
