@@ -662,6 +662,7 @@ class _Picker:
                  band: tuple[float, float] | None = None) -> None:
         self.ctx, self.state, self.past, self.rng = ctx, state, past, rng
         self.band = band or ctx.policy.band
+        self.band_logits = (float(logit(self.band[0])), float(logit(self.band[1])))
         self.budget, self.spent = budget, 0.0
         self.picks: list[Pick] = []
         self.notes: list[str] = []
@@ -690,7 +691,8 @@ class _Picker:
     def _pick(self, code: int, purpose: Purpose, target: int | None, room: float) -> bool:
         ctx, table = self.ctx, self.ctx.tables[code]
         lo, hi = self.band
-        a, b = np.searchsorted(table.easiness, [logit(lo) - self.kp_logits[code], logit(hi) - self.kp_logits[code]])
+        low, high = self.band_logits
+        a, b = np.searchsorted(table.easiness, [low - self.kp_logits[code], high - self.kp_logits[code]])
         candidates = self._usable(self._sample(table.positions[a:b]), room)
         if not candidates.size and b - a > ctx.policy.window:
             candidates = self._usable(table.positions[a:b], room)
@@ -715,7 +717,8 @@ class _Picker:
         noise = self.ctx.policy.jitter * self.rng.random(p.size)
         if self.ctx.policy.item_value == "centre":
             return np.abs(p - (lo + hi) / 2) + noise
-        centre, half = (logit(lo) + logit(hi)) / 2, (logit(hi) - logit(lo)) / 2
+        low, high = self.band_logits
+        centre, half = (low + high) / 2, (high - low) / 2
         value = np.exp(-0.5 * ((logit(p) - centre) / half) ** 2) / np.maximum(self.ctx.pool.minutes[candidates], 0.5)
         return -value * (1 + noise)
 
@@ -728,7 +731,8 @@ class _Picker:
         """Candidates that fit the minutes left and that the student has not done recently or got wrong."""
         candidates = candidates[self.ctx.pool.minutes[candidates] <= room + 1e-9]
         if self.used and candidates.size:
-            candidates = candidates[~np.isin(candidates, np.fromiter(self.used, np.int64, len(self.used)))]
+            used = self.used  # a set lookup per candidate: candidates are a window of ~50, isin sorts
+            candidates = candidates[np.fromiter((c not in used for c in candidates.tolist()), bool, candidates.size)]
         return candidates
 
     def _explain(self, pos: int, code: int, purpose: Purpose, target: int | None, p: float, in_band: bool) -> Pick:
